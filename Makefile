@@ -1,0 +1,24 @@
+# The two commands of the README: `make demo` and `make test`. Each sets
+# up .venv first (once, and again when the requirements change).
+PYTHON ?= python3
+VENV ?= .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: all venv demo test clean
+
+all: test
+
+venv: $(STAMP)
+
+$(STAMP): setup.cfg requirements.txt test-requirements.txt upper-constraints.txt tools/make-venv.sh
+	tools/make-venv.sh $(PYTHON) $(VENV)
+	touch $@
+
+demo: $(STAMP)
+	$(VENV)/bin/python tools/demo.py
+
+test: $(STAMP)
+	VENV=$(VENV) tools/run-tests.sh
+
+clean:
+	rm -rf $(VENV) .stestr *.egg-info

@@ -1,0 +1,241 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""What to send to Glance for a map of free-form image properties.
+
+Plain functions with no Heat import: normalising template values,
+validating keys and computing the patch between two maps. The Heat
+resource in :mod:`heat_glance_props.resources.image` is a thin adapter
+around them.
+"""
+
+import collections
+
+from heat_glance_props._i18n import _
+
+#: Glance refuses keys longer than this on create (and a MySQL backend on
+#: update).
+MAX_KEY_LENGTH = 255
+
+#: Attributes Glance computes itself; a PATCH of them gets 403 "read-only".
+READ_ONLY_KEYS = frozenset([
+    'checksum', 'created_at', 'direct_url', 'file', 'id', 'os_hash_algo',
+    'os_hash_value', 'schema', 'self', 'size', 'status', 'stores',
+    'updated_at', 'virtual_size',
+])
+
+#: Attributes Glance reserves; a PATCH of them gets 403 "reserved".
+RESERVED_KEYS = frozenset(['deleted', 'deleted_at', 'location'])
+
+#: Every key with this prefix is reserved by Glance (import bookkeeping).
+RESERVED_PREFIX = 'os_glance'
+
+#: Set by Glance while an import task holds the image.
+IMPORT_TASK_KEY = 'os_glance_import_task'
+
+#: Set by Glance to the stores an import failed to reach.
+FAILED_IMPORT_KEY = 'os_glance_failed_import'
+
+#: Core image attributes: not free properties. The value names the
+#: resource property that sets the attribute, where there is one.
+CORE_KEYS = {
+    'container_format': 'container_format',
+    'disk_format': 'disk_format',
+    'locations': None,
+    'min_disk': 'min_disk',
+    'min_ram': 'min_ram',
+    'name': 'name',
+    'os_hidden': None,
+    'owner': 'owner',
+    'protected': 'protected',
+    'tags': 'tags',
+    'visibility': 'visibility',
+}
+
+#: Names glanceclient's ``images.update(image_id, remove_props=None,
+#: **kwargs)`` takes for itself: a property with one of these names cannot
+#: be sent through it.
+CLIENT_ARGUMENT_KEYS = frozenset(['image_id', 'remove_props'])
+
+Patch = collections.namedtuple('Patch', ['changed', 'removed'])
+Patch.__doc__ = """The change to send to Glance in one images.update call.
+
+``changed`` maps each added or changed key to its new string value;
+``removed`` is the sorted list of keys to remove.
+"""
+
+
+def _is_scalar(value):
+    return isinstance(value, (str, int, float, bool))
+
+
+def normalise_value(value):
+    """Return the string Glance stores for a template value.
+
+    Strings are kept as given; integers, floats and booleans become
+    ``str(value)`` (so ``true`` becomes ``"True"``); ``None`` means "not
+    set" and is returned as ``None``.
+
+    :raises TypeError: for a list, a map or any other type.
+    """
+    if value is None or isinstance(value, str):
+        return value
+    if _is_scalar(value):
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
+def normalise(mapping):
+    """Return a ``{key: str}`` copy of a template map, without unset keys.
+
+    The map must have passed :func:`validate`.
+    """
+    result = {}
+    for key, value in (mapping or {}).items():
+        value = normalise_value(value)
+        if value is not None:
+            result[key] = value
+    return result
+
+
+def merge(*mappings):
+    """Normalise several maps into the one map of keys a resource manages.
+
+    Later maps win; :func:`validate` refuses a key in more than one map.
+    """
+    result = {}
+    for mapping in mappings:
+        result.update(normalise(mapping))
+    return result
+
+
+def compute_patch(old, new):
+    """Compute the patch that turns the managed map ``old`` into ``new``.
+
+    Both maps are normalised (see :func:`normalise`). Only keys of ``old``
+    are ever removed, so a key the template never set (added out of band, or
+    by Glance itself) is left alone.
+    """
+    changed = dict((k, v) for k, v in new.items() if old.get(k) != v)
+    removed = sorted(k for k in old if k not in new)
+    return Patch(changed, removed)
+
+
+def is_empty(patch):
+    return not (patch.changed or patch.removed)
+
+
+def drift(managed, live):
+    """Managed keys whose live value differs from the template's.
+
+    :param managed: the normalised map the template sets.
+    :param live: the image's properties as Glance returns them.
+    :returns: ``{key: (wanted, actual)}``; ``actual`` is ``None`` for a
+        missing key. Keys the template does not manage are never reported.
+    """
+    result = {}
+    for key, wanted in managed.items():
+        actual = live.get(key)
+        if actual != wanted:
+            result[key] = (wanted, actual)
+    return result
+
+
+def _short(key):
+    return key if len(key) <= 40 else key[:37] + '...'
+
+
+def _key_problem(key, map_name, first_class):
+    """The message for a bad key, or None for a good one."""
+    args = {'map': map_name, 'key': _short(key) if isinstance(key, str)
+            else key}
+    if not isinstance(key, str):
+        args['type'] = type(key).__name__
+        return _("key %(key)r in '%(map)s' is not a string (YAML read it "
+                 "as %(type)s); quote it in the template.") % args
+    if not key:
+        return _("'%(map)s' has an empty key; give every image property "
+                 "a name.") % args
+    if len(key) > MAX_KEY_LENGTH:
+        args.update(length=len(key), max=MAX_KEY_LENGTH)
+        return _("key '%(key)s' in '%(map)s' is %(length)d characters "
+                 "long; Glance accepts at most %(max)d. Use a shorter "
+                 "key.") % args
+    if key in READ_ONLY_KEYS:
+        return _("key '%(key)s' in '%(map)s' is a read-only image "
+                 "attribute that Glance computes itself; remove it from "
+                 "'%(map)s'.") % args
+    if key in RESERVED_KEYS or key.startswith(RESERVED_PREFIX):
+        args['prefix'] = RESERVED_PREFIX
+        return _("key '%(key)s' in '%(map)s' is reserved by Glance (so "
+                 "are 'location', 'deleted', 'deleted_at' and every key "
+                 "starting with '%(prefix)s'); remove it from "
+                 "'%(map)s'.") % args
+    if key in CORE_KEYS:
+        prop = CORE_KEYS[key]
+        if prop is None:
+            return _("key '%(key)s' in '%(map)s' is a core image "
+                     "attribute, not a free property; it cannot be set "
+                     "through '%(map)s'.") % args
+        args['prop'] = prop
+        return _("key '%(key)s' in '%(map)s' is a core image attribute, "
+                 "not a free property; use the resource property "
+                 "'%(prop)s' instead.") % args
+    if key in CLIENT_ARGUMENT_KEYS:
+        return _("key '%(key)s' in '%(map)s' cannot be sent through the "
+                 "Glance client, which takes this name for itself; rename "
+                 "the property.") % args
+    if key in first_class:
+        return _("key '%(key)s' in '%(map)s' is also set by the resource "
+                 "property '%(key)s'; set it there and remove it from "
+                 "'%(map)s'.") % args
+    return None
+
+
+def _value_problem(key, value, map_name):
+    try:
+        normalise_value(value)
+    except TypeError as exc:
+        args = {'map': map_name, 'key': _short(key), 'type': str(exc)}
+        return _("value of key '%(key)s' in '%(map)s' is a %(type)s; image "
+                 "property values must be strings, numbers or booleans "
+                 "(write a list or map as a string, e.g. JSON).") % args
+    return None
+
+
+def find_problems(maps, first_class=()):
+    """Check the property maps of one resource.
+
+    :param maps: a sequence of ``(map_name, mapping)`` pairs, e.g.
+        ``[('properties', {...}), ('extra_properties', {...})]``; a mapping
+        may be ``None``.
+    :param first_class: keys that a first-class property of the resource
+        already sets (e.g. ``os_distro``).
+    :returns: a list of ``(key, message)`` pairs, empty when all is well.
+        Every message names the key, the map and what to do instead.
+    """
+    problems = []
+    seen = {}
+    first_class = frozenset(first_class)
+    for map_name, mapping in maps:
+        for key, value in (mapping or {}).items():
+            message = (_key_problem(key, map_name, first_class) or
+                       _value_problem(key, value, map_name))
+            if message is None and key in seen:
+                args = {'key': _short(key), 'map': map_name,
+                        'other': seen[key]}
+                message = _("key '%(key)s' is set in both '%(other)s' and "
+                            "'%(map)s'; set it in one map only.") % args
+            if message is not None:
+                problems.append((key, message))
+            seen.setdefault(key, map_name)
+    return problems

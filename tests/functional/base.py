@@ -1,0 +1,141 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Base class for tests through real Heat stacks against a real Glance."""
+
+import copy
+import logging
+import os
+import uuid
+
+import fixtures
+import testtools
+
+from tests.harness import glance
+from tests.harness import heat
+
+TEMPLATES = os.path.join(glance.REPO_ROOT, 'heat_templates')
+
+#: Keys Glance puts on every image (core attributes and its bookkeeping).
+SYSTEM_KEYS = frozenset([
+    'checksum', 'container_format', 'created_at', 'disk_format', 'file',
+    'id', 'min_disk', 'min_ram', 'name', 'os_hash_algo', 'os_hash_value',
+    'os_hidden', 'owner', 'protected', 'schema', 'self', 'size', 'status',
+    'stores', 'tags', 'updated_at', 'virtual_size', 'visibility',
+    'direct_url', 'locations',
+])
+
+
+def free_properties(image):
+    """The free properties of an image, without Glance's own keys."""
+    return dict((k, v) for k, v in dict(image).items()
+                if k not in SYSTEM_KEYS and not k.startswith('os_glance'))
+
+
+def image_template(resource_props=None, properties=None, resource_type=None,
+                   **extra):
+    """A HOT template with one image resource named ``image``."""
+    props = {
+        'name': 'test-image',
+        'disk_format': 'raw',
+        'container_format': 'bare',
+        'location': {'get_param': 'image_url'},
+    }
+    if properties is not None:
+        props['properties'] = properties
+    props.update(resource_props or {})
+    props.update(extra)
+    return {
+        'heat_template_version': '2021-04-16',
+        'parameters': {'image_url': {'type': 'string'}},
+        'resources': {
+            'image': {
+                'type': resource_type or 'OS::Glance::Image',
+                'properties': props,
+            },
+        },
+    }
+
+
+class FunctionalTestCase(testtools.TestCase):
+    """Real Heat engine code in-process against the process's real Glance."""
+
+    identity = heat.MEMBER
+
+    def setUp(self):
+        super(FunctionalTestCase, self).setUp()
+        # Keep Heat's chatter out of the test output (still captured).
+        self.logger = self.useFixture(fixtures.FakeLogger(
+            level=logging.INFO, format='%(levelname)s [%(name)s] '
+            '%(message)s'))
+        heat.setup()
+        self.data, self.glance_server = glance.shared()
+        self.ctx = heat.make_context(self.glance_server.url, self.identity)
+        self.admin = heat.glance(self.glance_server.url, heat.ADMIN)
+
+    def image_url(self, size=4096, mode=None):
+        return self.data.add('img-%s' % uuid.uuid4().hex, size=size,
+                             mode=mode)
+
+    def counter(self):
+        return glance.RequestCounter(self.glance_server)
+
+    def template(self, *args, **kwargs):
+        return image_template(*args, **kwargs)
+
+    def template_file(self, name):
+        return heat.load_template(os.path.join(TEMPLATES, name))
+
+    def create_stack(self, tmpl, params=None, check=True):
+        if params is None:
+            params = {'image_url': self.image_url()}
+        stk = heat.create(self.ctx, copy.deepcopy(tmpl), params)
+        self.addCleanup(self._delete_stack, stk)
+        if check:
+            self.assertEqual(('CREATE', 'COMPLETE'), stk.state,
+                             stk.status_reason)
+        return stk
+
+    def update_stack(self, stk, tmpl, params=None, check=True,
+                     disable_rollback=True):
+        if params is None:
+            params = dict(stk.env.params)
+        heat.update(stk, copy.deepcopy(tmpl), params,
+                    disable_rollback=disable_rollback)
+        if check:
+            self.assertEqual(('UPDATE', 'COMPLETE'), stk.state,
+                             stk.status_reason)
+        return stk
+
+    def _delete_stack(self, stk):
+        if stk.action != stk.DELETE:
+            stk.delete()
+
+    def image_id(self, stk, name='image'):
+        return stk[name].resource_id
+
+    def image(self, stk, name='image'):
+        return self.admin.images.get(self.image_id(stk, name))
+
+    def props(self, stk, name='image'):
+        return free_properties(self.image(stk, name))
+
+    def all_image_ids(self):
+        return set(i.id for i in self.admin.images.list())
+
+    def assert_patches(self, counter, image_id, patches):
+        """Exactly ``patches`` images.update calls (GET, PATCH, GET)."""
+        path = '/v2/images/%s' % image_id
+        seen = [r for r in counter.since()
+                if not r[1].startswith('/v2/schemas/')]
+        self.assertEqual([['GET', path], ['PATCH', path], ['GET', path]] *
+                         patches, seen)

@@ -1,0 +1,200 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""OS::Glance::Image properties through real stacks and a real Glance."""
+
+from glanceclient import exc as glance_exc
+
+from tests.functional import base
+from tests.harness import heat
+
+
+class CreateTest(base.FunctionalTestCase):
+
+    def test_create_sets_normalised_values(self):
+        stk = self.create_stack(self.template(properties={
+            'a_string': 'text', 'an_int': 5, 'a_bool': True,
+            'a_false': False, 'a_float': 1.5, 'unset': None,
+        }))
+        self.assertEqual({'a_string': 'text', 'an_int': '5',
+                          'a_bool': 'True', 'a_false': 'False',
+                          'a_float': '1.5'}, self.props(stk))
+        image = self.image(stk)
+        self.assertEqual('active', image.status)
+        self.assertEqual('private', image.visibility)
+        self.assertEqual(heat.MEMBER[0], image.owner)
+
+    def test_create_sends_the_map_in_one_update_before_import(self):
+        counter = self.counter()
+        stk = self.create_stack(self.template(
+            properties={'k1': 'v1', 'k2': 'v2'}, os_distro='fedora'))
+        path = '/v2/images/%s' % self.image_id(stk)
+        seen = [r for r in counter.since()
+                if not r[1].startswith('/v2/schemas/')]
+        self.assertEqual(['POST', '/v2/images'], seen[0])
+        # One images.update (GET, PATCH, GET), then the import request.
+        self.assertEqual([['GET', path], ['PATCH', path], ['GET', path],
+                          ['POST', path + '/import']], seen[1:5])
+        self.assertEqual(1, counter.count('PATCH'))
+        self.assertEqual({'k1': 'v1', 'k2': 'v2', 'os_distro': 'fedora'},
+                         self.props(stk))
+
+    def test_create_with_empty_map_makes_no_patch(self):
+        counter = self.counter()
+        stk = self.create_stack(self.template())
+        self.assertEqual(0, counter.count('PATCH'))
+        self.assertEqual({}, self.props(stk))
+
+    def test_delete_removes_the_image(self):
+        stk = self.create_stack(self.template(properties={'k': 'v'}))
+        image_id = self.image_id(stk)
+        self.assertIn(image_id, self.all_image_ids())
+        stk.delete()
+        self.assertEqual(('DELETE', 'COMPLETE'), stk.state, stk.status_reason)
+        self.assertRaises(glance_exc.HTTPNotFound, self.admin.images.get,
+                          image_id)
+
+    def test_special_keys_round_trip(self):
+        keys = {'a/b': '1', '~1': '2', 'a b': '3', '~0/x~': '4',
+                'a': 'plain', 'b': 'plain', 'ключ': 'значение'}
+        stk = self.create_stack(self.template(properties=keys))
+        self.assertEqual(keys, self.props(stk))
+        changed = dict(keys)
+        changed['a/b'] = 'changed'
+        del changed['~1']
+        self.update_stack(stk, self.template(properties=changed))
+        self.assertEqual(changed, self.props(stk))
+
+
+class UpdateTest(base.FunctionalTestCase):
+
+    def test_change_add_remove_in_one_update_same_image(self):
+        stk = self.create_stack(self.template(properties={
+            'keep': 'same', 'change': 'old', 'remove': 'gone soon',
+            'nulled': 'set'}))
+        image_id = self.image_id(stk)
+        counter = self.counter()
+        self.update_stack(stk, self.template(properties={
+            'keep': 'same', 'change': 'new', 'add': 42, 'nulled': None}))
+        self.assertEqual(image_id, self.image_id(stk))
+        self.assert_patches(counter, image_id, 1)
+        self.assertEqual({'keep': 'same', 'change': 'new', 'add': '42'},
+                         self.props(stk))
+
+    def test_no_change_makes_no_request(self):
+        tmpl = self.template(properties={'k': 'v', 'n': 1})
+        stk = self.create_stack(tmpl)
+        counter = self.counter()
+        self.update_stack(stk, tmpl)
+        self.assertEqual([], counter.since())
+
+    def test_equal_values_after_normalising_make_no_patch(self):
+        stk = self.create_stack(self.template(properties={'n': 1, 'b': True}))
+        counter = self.counter()
+        self.update_stack(stk, self.template(properties={
+            'n': '1', 'b': 'True'}))
+        self.assertEqual(0, counter.count('PATCH'))
+
+    def test_tags_only_update_does_not_crash_or_patch(self):
+        stk = self.create_stack(self.template(properties={'k': 'v'},
+                                              tags=['one']))
+        counter = self.counter()
+        self.update_stack(stk, self.template(properties={'k': 'v'},
+                                             tags=['two']))
+        self.assertEqual(0, counter.count('PATCH'))
+        image = self.image(stk)
+        self.assertEqual(['two'], image.tags)
+        self.assertEqual({'k': 'v'}, base.free_properties(image))
+
+    def test_out_of_band_key_survives(self):
+        stk = self.create_stack(self.template(properties={'mine': '1',
+                                                          'other': 'x'}))
+        image_id = self.image_id(stk)
+        self.admin.images.update(image_id, oob_key='set by hand')
+        self.update_stack(stk, self.template(properties={'mine': '2'}))
+        self.update_stack(stk, self.template(properties={}))
+        self.assertEqual({'oob_key': 'set by hand'}, self.props(stk))
+        image = self.image(stk)
+        self.assertTrue(image.os_hash_value)
+        self.assertEqual('local', image.stores)
+
+    def test_first_class_and_core_attributes_in_the_same_patch(self):
+        stk = self.create_stack(self.template(properties={'k': 'v'},
+                                              os_distro='ubuntu'))
+        image_id = self.image_id(stk)
+        counter = self.counter()
+        self.update_stack(stk, self.template(
+            properties={'k': 'w'}, os_distro='debian', name='renamed',
+            min_ram=512))
+        self.assert_patches(counter, image_id, 1)
+        image = self.image(stk)
+        self.assertEqual('renamed', image.name)
+        self.assertEqual(512, image.min_ram)
+        self.assertEqual({'k': 'w', 'os_distro': 'debian'},
+                         base.free_properties(image))
+
+    def test_removing_a_first_class_property_removes_the_key(self):
+        stk = self.create_stack(self.template(os_distro='ubuntu'))
+        self.update_stack(stk, self.template())
+        self.assertEqual({}, self.props(stk))
+
+    def test_extra_properties_share_the_same_path(self):
+        stk = self.create_stack(self.template(
+            properties={'a': '1'}, extra_properties={'b': 2}))
+        self.assertEqual({'a': '1', 'b': '2'}, self.props(stk))
+        counter = self.counter()
+        # Moving a key from one map to the other changes nothing in Glance.
+        self.update_stack(stk, self.template(properties={'a': '1', 'b': 2}))
+        self.assertEqual(0, counter.count('PATCH'))
+        self.update_stack(stk, self.template(extra_properties={'a': '1'}))
+        self.assertEqual({'a': '1'}, self.props(stk))
+
+    def test_members_are_never_sent_as_an_image_property(self):
+        stk = self.create_stack(self.template(
+            properties={'k': 'v'}, visibility='shared',
+            members=['project-b']))
+        image_id = self.image_id(stk)
+        counter = self.counter()
+        self.update_stack(stk, self.template(
+            properties={'k': 'w'}, visibility='shared',
+            members=['project-c']))
+        self.assertEqual(1, counter.count('PATCH'))
+        members = [m.member_id for m in self.admin.image_members.list(
+            image_id)]
+        self.assertEqual(['project-c'], members)
+        self.assertNotIn('members', self.image(stk))
+        self.assertEqual({'k': 'w'}, self.props(stk))
+
+
+class OldTemplateTest(base.FunctionalTestCase):
+
+    def test_is_public_false_is_private(self):
+        stk = self.create_stack(self.template(is_public=False,
+                                              properties={'k': 'v'}))
+        self.assertEqual('private', self.image(stk).visibility)
+
+    def test_visibility_default_is_private(self):
+        stk = self.create_stack(self.template())
+        self.assertEqual('private', self.image(stk).visibility)
+
+
+class AdminOldTemplateTest(base.FunctionalTestCase):
+
+    identity = heat.ADMIN
+
+    def test_is_public_true_is_public_and_updates_in_place(self):
+        stk = self.create_stack(self.template(is_public=True))
+        image_id = self.image_id(stk)
+        self.assertEqual('public', self.image(stk).visibility)
+        self.update_stack(stk, self.template(is_public=False))
+        self.assertEqual(image_id, self.image_id(stk))
+        self.assertEqual('private', self.image(stk).visibility)

@@ -1,0 +1,84 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The plugin loads the way heat-engine loads it: through plugin_dirs."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import testtools
+
+
+class PluginDirsTest(testtools.TestCase):
+
+    def test_plugin_dir_command_and_heat_loader(self):
+        # A fresh interpreter: heat-engine's loader, configured with only
+        # the directory the console script prints.
+        script = os.path.join(os.path.dirname(sys.executable),
+                              'heat-glance-props')
+        out = subprocess.run([script, 'plugin-dir'], check=True,
+                             capture_output=True, text=True).stdout
+        plugin_dir = out.strip()
+        self.assertTrue(os.path.isabs(plugin_dir))
+        self.assertTrue(os.path.isdir(plugin_dir))
+
+        code = textwrap.dedent("""
+            import sys
+            import heat.tests.common  # noqa: threading backend
+            from oslo_config import cfg
+            from heat.engine import resources, support
+            prefix = sys.prefix
+            cfg.CONF([], project='heat', default_config_files=[])
+            cfg.CONF.set_default('environment_dir',
+                                 prefix + '/etc/heat/environment.d')
+            cfg.CONF.set_default('template_dir', prefix + '/etc/heat/templates')
+            cfg.CONF.set_override('plugin_dirs', [sys.argv[1]])
+            resources.initialise()
+            cls = resources.global_env().get_class('OS::Glance::Image')
+            print(cls.__module__ + '.' + cls.__name__)
+            print('properties' in cls.properties_schema)
+            print(cls.support_status.status)
+            print(sys.modules.get('heat_glance_props.heat_plugins.glance_image')
+                  is None)
+        """)
+        proc = subprocess.run([sys.executable, '-c', code, plugin_dir],
+                              capture_output=True, text=True)
+        self.assertEqual(0, proc.returncode, proc.stderr)
+        lines = proc.stdout.split()
+        self.assertEqual(['heat_glance_props.resources.image.GlanceImage',
+                          'True', 'SUPPORTED', 'True'], lines)
+        self.assertIn('Changing OS::Glance::Image from', proc.stderr)
+
+    def test_without_plugin_dir_heat_keeps_its_placeholder(self):
+        code = textwrap.dedent("""
+            import sys
+            import heat.tests.common  # noqa: threading backend
+            from oslo_config import cfg
+            from heat.engine import resources
+            prefix = sys.prefix
+            cfg.CONF([], project='heat', default_config_files=[])
+            cfg.CONF.set_default('environment_dir',
+                                 prefix + '/etc/heat/environment.d')
+            cfg.CONF.set_default('template_dir', prefix + '/etc/heat/templates')
+            cfg.CONF.set_override('plugin_dirs', [])
+            resources.initialise()
+            cls = resources.global_env().get_class('OS::Glance::Image')
+            print(cls.__module__, cls.support_status.status)
+        """)
+        proc = subprocess.run([sys.executable, '-c', code],
+                              capture_output=True, text=True)
+        self.assertEqual(0, proc.returncode, proc.stderr)
+        self.assertEqual(
+            'heat.engine.resources.openstack.glance.image HIDDEN',
+            proc.stdout.strip())

@@ -1,0 +1,377 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""A real glance-api on 127.0.0.1 for tests, benchmarks and the demo.
+
+Glance (from PyPI) runs as its WSGI application under gunicorn in a child
+process, with a sqlite database and the file store in a temporary
+directory. The paste pipeline is Glance's keystone pipeline without
+``authtoken``: Glance trusts the identity headers a client sends
+(``X-Identity-Status: Confirmed``, ``X-Roles``, ``X-Project-Id``,
+``X-User-Id``), so RBAC and image ownership are real. Image data comes
+from :class:`DataServer`, a local HTTP server that Glance's web-download
+import is allowed to reach.
+"""
+
+import atexit
+import ctypes
+import http.server
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+#: Keys matching this prefix may only be set by an admin: the harness's
+#: Glance has a property protection on them.
+PROTECTED_PREFIX = 'x_protected_'
+
+_PASTE = """\
+[pipeline:glance-api]
+pipeline = cors http_proxy_to_wsgi versionnegotiation osprofiler context \
+rootapp
+
+[composite:rootapp]
+paste.composite_factory = glance.api:root_app_factory
+/: apiversions
+/v2: apiv2app
+
+[app:apiversions]
+paste.app_factory = glance.api.versions:create_resource
+
+[app:apiv2app]
+paste.app_factory = glance.api.v2.router:API.factory
+
+[filter:versionnegotiation]
+paste.filter_factory = \
+glance.api.middleware.version_negotiation:VersionNegotiationFilter.factory
+
+[filter:context]
+paste.filter_factory = glance.api.middleware.context:ContextMiddleware.factory
+
+[filter:osprofiler]
+paste.filter_factory = osprofiler.web:WsgiMiddleware.factory
+
+[filter:cors]
+paste.filter_factory = oslo_middleware.cors:filter_factory
+oslo_config_project = glance
+oslo_config_program = glance-api
+
+[filter:http_proxy_to_wsgi]
+paste.filter_factory = oslo_middleware:HTTPProxyToWSGI.factory
+"""
+
+_PROTECTIONS = """\
+[^%(prefix)s.*]
+create = admin
+read = admin,member,reader
+update = admin
+delete = admin
+
+[.*]
+create = @
+read = @
+update = @
+delete = @
+"""
+
+_CONF = """\
+[DEFAULT]
+enabled_backends = local:file
+enabled_import_methods = [glance-direct,web-download]
+worker_self_reference_url = %(url)s
+image_property_quota = %(quota)d
+property_protection_file = %(protections)s
+property_protection_rule_format = roles
+log_file = %(log)s
+debug = false
+use_stderr = false
+
+[database]
+connection = sqlite:///%(db)s
+
+[glance_store]
+default_backend = local
+
+[local]
+filesystem_store_datadir = %(images)s
+
+[os_glance_staging_store]
+filesystem_store_datadir = %(staging)s
+
+[os_glance_tasks_store]
+filesystem_store_datadir = %(tasks)s
+
+[import_filtering_opts]
+allowed_hosts = [127.0.0.1]
+allowed_ports = [%(data_port)d]
+
+[paste_deploy]
+config_file = %(paste)s
+
+[oslo_policy]
+enforce_new_defaults = true
+enforce_scope = false
+"""
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def _die_with_parent():
+    """Ask Linux to stop the child when the test process dies."""
+    try:
+        libc = ctypes.CDLL('libc.so.6', use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+class _DataHandler(http.server.BaseHTTPRequestHandler):
+    server_version = 'harness-data/1'
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def do_GET(self):
+        server = self.server
+        name = self.path.lstrip('/')
+        server.hits.append(name)
+        data = server.blobs.get(name)
+        mode = server.modes.get(name)
+        if data is None or mode == 'missing':
+            self.send_error(404, 'No such image data')
+            return
+        self.send_response(200)
+        self.send_header('Content-Type', 'application/octet-stream')
+        self.send_header('Content-Length', str(len(data)))
+        self.end_headers()
+        if mode == 'truncate':
+            # Send half the data, then close the connection mid-transfer.
+            self.wfile.write(data[:len(data) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        view = memoryview(data)
+        for start in range(0, len(data), 1 << 20):
+            self.wfile.write(view[start:start + (1 << 20)])
+
+
+class DataServer(object):
+    """A local HTTP server that serves image data to Glance's importer.
+
+    ``add(name, data)`` publishes bytes at ``url(name)``; a mode of
+    ``'missing'`` answers 404 and ``'truncate'`` closes the connection
+    half-way through the body.
+    """
+
+    def __init__(self):
+        self._httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
+                                                      _DataHandler)
+        self._httpd.daemon_threads = True
+        self._httpd.blobs = {}
+        self._httpd.modes = {}
+        self._httpd.hits = []
+        self.port = self._httpd.server_address[1]
+        self._thread = threading.Thread(target=self._httpd.serve_forever,
+                                        name='harness-data', daemon=True)
+        self._thread.start()
+
+    def add(self, name, data=None, size=None, mode=None):
+        if data is None:
+            data = os.urandom(size if size is not None else 4096)
+        self._httpd.blobs[name] = data
+        if mode is not None:
+            self._httpd.modes[name] = mode
+        return self.url(name)
+
+    def url(self, name):
+        return 'http://127.0.0.1:%d/%s' % (self.port, name)
+
+    def hits(self, name):
+        return self._httpd.hits.count(name)
+
+    def stop(self):
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+class GlanceServer(object):
+    """One glance-api process under gunicorn, with its own state dir."""
+
+    def __init__(self, data_server, quota=128, workdir=None):
+        self.data_server = data_server
+        self.quota = quota
+        self._own_dir = workdir is None
+        self.workdir = workdir or tempfile.mkdtemp(prefix='glance-harness-')
+        self.port = free_port()
+        self.url = 'http://127.0.0.1:%d' % self.port
+        self.log_file = os.path.join(self.workdir, 'glance-api.log')
+        self.server_log = os.path.join(self.workdir, 'gunicorn.log')
+        self._proc = None
+        self._write_config()
+        self._db_sync()
+
+    def _path(self, *parts):
+        return os.path.join(self.workdir, *parts)
+
+    def _write_config(self):
+        for sub in ('images', 'staging', 'tasks'):
+            os.makedirs(self._path(sub), exist_ok=True)
+        with open(self._path('glance-api-paste.ini'), 'w') as f:
+            f.write(_PASTE)
+        with open(self._path('property-protections.conf'), 'w') as f:
+            f.write(_PROTECTIONS % {'prefix': PROTECTED_PREFIX})
+        values = {
+            'url': self.url, 'quota': self.quota,
+            'protections': self._path('property-protections.conf'),
+            'log': self.log_file, 'db': self._path('glance.sqlite'),
+            'images': self._path('images'), 'staging': self._path('staging'),
+            'tasks': self._path('tasks'),
+            'data_port': self.data_server.port,
+            'paste': self._path('glance-api-paste.ini'),
+        }
+        with open(self._path('glance-api.conf'), 'w') as f:
+            f.write(_CONF % values)
+
+    def _env(self):
+        env = dict(os.environ)
+        env['OS_GLANCE_CONFIG_DIR'] = self.workdir
+        return env
+
+    def _db_sync(self):
+        manage = os.path.join(os.path.dirname(sys.executable), 'glance-manage')
+        subprocess.run(
+            [manage, '--config-file', self._path('glance-api.conf'),
+             'db_sync'],
+            check=True, env=self._env(), stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, cwd=self.workdir)
+
+    def start(self, timeout=60):
+        if self.running:
+            return
+        cmd = [sys.executable, '-m', 'gunicorn',
+               '--bind', '127.0.0.1:%d' % self.port,
+               '--workers', '1', '--worker-class', 'gthread',
+               '--threads', '8', '--timeout', '300',
+               '--graceful-timeout', '5',
+               '--pythonpath', REPO_ROOT,
+               '--error-logfile', self.server_log,
+               '--log-level', 'warning',
+               'tests.harness.glance_app:application']
+        self._proc = subprocess.Popen(
+            cmd, env=self._env(), cwd=self.workdir,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent,
+            start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError('glance-api exited with %s; see %s' % (
+                    self._proc.returncode, self.server_log))
+            try:
+                with urllib.request.urlopen(self.url + '/versions',
+                                            timeout=2) as resp:
+                    if resp.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError('glance-api did not answer within %ss' % timeout)
+
+    @property
+    def running(self):
+        return self._proc is not None and self._proc.poll() is None
+
+    def stop(self):
+        """Stop the process (the state on disk is kept for a restart)."""
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    def destroy(self):
+        self.stop()
+        if self._own_dir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def requests(self):
+        """Every request Glance has served, as ``[method, path]`` pairs."""
+        with urllib.request.urlopen(self.url + '/__harness__/requests',
+                                    timeout=10) as resp:
+            return json.loads(resp.read())
+
+
+class RequestCounter(object):
+    """Counts the requests Glance serves between two points of a test."""
+
+    def __init__(self, glance):
+        self.glance = glance
+        self._start = len(glance.requests())
+
+    def since(self):
+        return self.glance.requests()[self._start:]
+
+    def count(self, method=None):
+        return len([r for r in self.since()
+                    if method is None or r[0] == method])
+
+
+_SHARED = {}
+
+
+def shared():
+    """The (data server, Glance) pair of this process, started once."""
+    if not _SHARED:
+        data = DataServer()
+        glance = GlanceServer(data)
+        try:
+            glance.start()
+        except Exception:
+            glance.destroy()
+            data.stop()
+            raise
+        _SHARED['data'] = data
+        _SHARED['glance'] = glance
+        atexit.register(_stop_shared)
+    return _SHARED['data'], _SHARED['glance']
+
+
+def _stop_shared():
+    glance = _SHARED.pop('glance', None)
+    data = _SHARED.pop('data', None)
+    if glance is not None:
+        glance.destroy()
+    if data is not None:
+        data.stop()

@@ -1,0 +1,177 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Heat engine code in-process, talking to the harness's real Glance.
+
+Stacks are built and run with Heat's own ``Stack`` class (the legacy,
+non-convergence path: no RPC, no heat-api), with an in-memory sqlite
+database. The plugin is loaded the way heat-engine loads it: through the
+``plugin_dirs`` option and ``heat.engine.resources.initialise()``.
+
+The request context carries a keystoneauth plugin whose catalog lookups
+all answer the local Glance URL and whose headers are the identity headers
+the harness's Glance trusts, so Heat's own glance client plugin runs
+untouched.
+"""
+
+# Heat's test package picks oslo.service's threading backend; it must be
+# imported before any heat.engine module.
+import heat.tests.common  # noqa: F401  isort:skip
+
+import os
+import sys
+import time
+import uuid
+
+from glanceclient import client as glance_client
+from heat.common import context as heat_context
+from heat.common import messaging
+from heat.common import template_format
+from heat.engine import environment
+from heat.engine import resources
+from heat.engine import scheduler
+from heat.engine import stack as heat_stack
+from heat.engine import template
+from heat.tests import utils as heat_test_utils
+from keystoneauth1 import session as ks_session
+from keystoneauth1 import token_endpoint
+from oslo_config import cfg
+
+from heat_glance_props.cmd import cli
+
+#: A recognisable fake token: tests check that it never reaches a log.
+TOKEN = 'harness-secret-token-%s' % uuid.uuid4().hex
+
+#: The longest a scheduler step of the in-process engine sleeps. Heat's
+#: engine polls resources once a second by default; the harness polls more
+#: often so that the suite runs quickly. Nothing else about Heat changes.
+POLL_INTERVAL = 0.05
+
+_READY = []
+
+
+class TrustedIdentity(token_endpoint.Token):
+    """Fixed endpoint plus the identity headers the harness Glance trusts."""
+
+    def __init__(self, endpoint, project_id, user_id, roles):
+        super(TrustedIdentity, self).__init__(endpoint, TOKEN)
+        self.project_id = project_id
+        self.user_id = user_id
+        self.roles = list(roles)
+
+    def get_headers(self, session, **kwargs):
+        headers = super(TrustedIdentity, self).get_headers(session, **kwargs)
+        headers.update({
+            'X-Identity-Status': 'Confirmed',
+            'X-Roles': ','.join(self.roles),
+            'X-Project-Id': self.project_id,
+            'X-User-Id': self.user_id,
+        })
+        return headers
+
+
+MEMBER = ('project-a', 'user-a', ('member', 'reader'))
+ADMIN = ('project-admin', 'user-admin', ('admin', 'member', 'reader'))
+
+
+def setup(plugin_dirs=None):
+    """Configure Heat once per process and load the plugin.
+
+    :param plugin_dirs: the plugin directories to give heat-engine's loader;
+        by default only the directory ``heat-glance-props plugin-dir``
+        prints.
+    """
+    if _READY:
+        return
+    prefix = sys.prefix
+    cfg.CONF([], project='heat', default_config_files=[])
+    cfg.CONF.set_default('environment_dir',
+                         os.path.join(prefix, 'etc', 'heat', 'environment.d'))
+    cfg.CONF.set_default('template_dir',
+                         os.path.join(prefix, 'etc', 'heat', 'templates'))
+    cfg.CONF.set_override('plugin_dirs', plugin_dirs or [cli.plugin_dir()])
+    cfg.CONF.set_override('deferred_auth_method', 'password')
+    cfg.CONF.set_override('client_retry_limit', 0)
+    # Notifications go nowhere: there is no message bus in-process.
+    messaging.setup('fake://', optional=True)
+    heat_test_utils.setup_dummy_db()
+    resources.initialise()
+
+    original = scheduler.TaskRunner._sleep
+
+    def _sleep(self, wait_time):
+        if wait_time is not None:
+            wait_time = min(wait_time, POLL_INTERVAL)
+        return original(self, wait_time)
+
+    scheduler.TaskRunner._sleep = _sleep
+    _READY.append(True)
+
+
+def make_context(glance_url, identity=MEMBER):
+    project_id, user_id, roles = identity
+    auth = TrustedIdentity(glance_url, project_id, user_id, roles)
+    return heat_context.RequestContext(
+        auth_plugin=auth, project_id=project_id, user_id=user_id,
+        roles=list(roles), is_admin='admin' in roles,
+        username=user_id, password=None, auth_url=glance_url)
+
+
+def glance(glance_url, identity=ADMIN):
+    """A plain glanceclient v2 client for checks outside Heat."""
+    project_id, user_id, roles = identity
+    auth = TrustedIdentity(glance_url, project_id, user_id, roles)
+    return glance_client.Client('2', session=ks_session.Session(auth=auth))
+
+
+def load_template(path_or_text):
+    if os.path.exists(path_or_text):
+        with open(path_or_text) as f:
+            path_or_text = f.read()
+    return template_format.parse(path_or_text)
+
+
+def build_stack(ctx, tmpl, params=None, name=None, disable_rollback=True):
+    """A Heat Stack object for a parsed template (not stored yet)."""
+    if isinstance(tmpl, str):
+        tmpl = load_template(tmpl)
+    t = template.Template(tmpl, env=environment.Environment(params or {}))
+    return heat_stack.Stack(ctx, name or 'stack-%s' % uuid.uuid4().hex[:8],
+                            t, disable_rollback=disable_rollback,
+                            timeout_mins=5)
+
+
+def create(ctx, tmpl, params=None, name=None):
+    """Validate, store and create a stack; returns it in any final state."""
+    stk = build_stack(ctx, tmpl, params, name)
+    stk.validate()
+    stk.store()
+    stk.create()
+    return stk
+
+
+def update(stk, tmpl, params=None, disable_rollback=True):
+    """Run a stack update to ``tmpl``; returns the stack in its new state."""
+    new = build_stack(stk.context, tmpl, params, name=stk.name,
+                      disable_rollback=disable_rollback)
+    new.validate()
+    stk.update(new)
+    return stk
+
+
+def wait_for(predicate, timeout=30, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(interval)
