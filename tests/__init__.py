@@ -1,0 +1,21 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+# Heat's engine runs on oslo.service's threading backend in tests, as in
+# Heat's own test suite. It must be chosen before any test module imports
+# a heat.engine module (the first import would pick eventlet).
+try:
+    from oslo_service import backend
+except ImportError:  # oslo.service without selectable backends
+    backend = None
+else:
+    backend.init_backend(backend.BackendType.THREADING)

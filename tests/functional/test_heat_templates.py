@@ -1,0 +1,88 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Every example in heat_templates/ is created, and updated where it has
+an update companion (``NAME.update.yaml``), against the real Glance."""
+
+import os
+
+from heat_glance_props import imageprops
+from heat_glance_props.resources import image as image_resource
+from tests.functional import base
+from tests.harness import heat
+
+UPDATE_SUFFIX = '.update.yaml'
+
+#: Templates that only an admin may run (publicizing an image is an admin
+#: action in Glance's default policy).
+ADMIN_TEMPLATES = frozenset([])
+
+
+def _templates():
+    names = sorted(n for n in os.listdir(base.TEMPLATES)
+                   if n.endswith('.yaml') and not n.endswith(UPDATE_SUFFIX))
+    return names
+
+
+def _expected(tmpl):
+    """The free properties each OS::Glance::Image of a template sets."""
+    cls = image_resource.GlanceImage
+    result = {}
+    for name, res in tmpl['resources'].items():
+        if res['type'] != 'OS::Glance::Image':
+            continue
+        props = res.get('properties', {})
+        first_class = dict((k, props.get(k)) for k in cls.FREE_PROPERTIES)
+        result[name] = imageprops.merge(
+            first_class, props.get(cls.EXTRA_PROPERTIES),
+            props.get(cls.IMAGE_PROPERTIES))
+    return result
+
+
+class HeatTemplatesTest(base.FunctionalTestCase):
+
+    def run_template(self, name):
+        if name in ADMIN_TEMPLATES:
+            self.ctx = heat.make_context(self.glance_server.url, heat.ADMIN)
+        tmpl = self.template_file(name)
+        stk = self.create_stack(tmpl)
+        expected = _expected(tmpl)
+        self.assertTrue(expected, 'no OS::Glance::Image in %s' % name)
+        ids = {}
+        for res_name, props in expected.items():
+            self.assertEqual(props, self.props(stk, res_name))
+            ids[res_name] = self.image_id(stk, res_name)
+
+        companion = name[:-len('.yaml')] + UPDATE_SUFFIX
+        if os.path.exists(os.path.join(base.TEMPLATES, companion)):
+            new = self.template_file(companion)
+            self.update_stack(stk, new)
+            for res_name, props in _expected(new).items():
+                self.assertEqual(props, self.props(stk, res_name))
+                if res_name in ids:
+                    self.assertEqual(ids[res_name],
+                                     self.image_id(stk, res_name))
+
+    def test_every_template_has_a_test(self):
+        methods = [m for m in dir(self) if m.startswith('test_template_')]
+        self.assertEqual(len(_templates()), len(methods))
+
+
+def _make_test(name):
+    def test(self):
+        self.run_template(name)
+    return test
+
+
+for _name in _templates():
+    _method = 'test_template_' + _name[:-len('.yaml')].replace('-', '_')
+    setattr(HeatTemplatesTest, _method, _make_test(_name))
