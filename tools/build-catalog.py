@@ -116,8 +116,8 @@ def main(argv):
     output = argv[2] if len(argv) > 2 else DEFAULT_OUTPUT
     catalog = build(metadefs_dir)
     if not catalog:
-        sys.stderr.write('no %s namespaces in %s\n' % (RESOURCE_TYPE,
-                                                      metadefs_dir))
+        sys.stderr.write('no %s namespaces in %s\n' % (
+            RESOURCE_TYPE, metadefs_dir))
         return 1
     with open(output, 'w') as f:
         json.dump(catalog, f, indent=1, sort_keys=True)

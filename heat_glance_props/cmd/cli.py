@@ -13,10 +13,15 @@
 """The heat-glance-props command."""
 
 import argparse
+import json
+import logging
 import os
 import sys
 
+import yaml
+
 from heat_glance_props._i18n import _
+from heat_glance_props import catalog
 from heat_glance_props import heat_plugins
 
 
@@ -27,6 +32,82 @@ def plugin_dir():
 
 def _plugin_dir(args):
     print(plugin_dir())
+    return 0
+
+
+def _error(message):
+    sys.stderr.write('heat-glance-props: %s\n' % message)
+
+
+def _parameter(text):
+    key, sep, value = text.partition('=')
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(
+            _('expected KEY=VALUE, got %r') % text)
+    return key, value
+
+
+def _validate(args):
+    from heat_glance_props import offline
+
+    try:
+        reports, checked = offline.check_template(
+            args.template, env_files=args.environment,
+            params=dict(args.parameter), mode=args.mode,
+            catalog_files=args.catalog, config_files=args.config_file)
+    except (offline.TemplateError, catalog.CatalogError) as exc:
+        _error(exc)
+        return 1
+    errors = 0
+    for report in reports:
+        key = report.finding.key
+        print('%(file)s: %(resource)s: %(key)s: %(level)s: %(msg)s' % {
+            'file': args.template, 'resource': report.resource,
+            'key': key if key is not None else '-',
+            'level': report.level, 'msg': report.finding.message})
+        errors += report.level == offline.ERROR
+    warnings = len(reports) - errors
+    if not reports:
+        print(_('%(file)s: OK (%(count)d image resources checked)') % {
+            'file': args.template, 'count': len(checked)})
+    else:
+        sys.stderr.write(_('%(file)s: %(errors)d errors, %(warnings)d '
+                           'warnings in %(count)d image resources\n') % {
+            'file': args.template, 'errors': errors, 'warnings': warnings,
+            'count': len(checked)})
+    return 1 if errors else 0
+
+
+def _introspect(args):
+    from heat_glance_props import introspect
+
+    # The inspector logs what it refuses; the reason is printed below.
+    logging.getLogger('oslo_utils.imageutils').setLevel(logging.CRITICAL)
+    try:
+        result = introspect.inspect(args.image)
+    except introspect.UnsafeImage as exc:
+        _error(_('refusing %(path)s: %(reasons)s') % {
+            'path': args.image, 'reasons': '; '.join(exc.reasons)})
+        return 1
+    except introspect.ImageError as exc:
+        _error(exc)
+        return 1
+    snippet = introspect.template_snippet(result)
+    if args.format == 'json':
+        print(json.dumps(snippet, indent=2))
+        for note in result.notes:
+            _error(_('note: %s') % note)
+        return 0
+    fmt = result.disk_format
+    if result.format_detail:
+        fmt = '%s (%s)' % (fmt, result.format_detail)
+    print(_('# %(file)s: %(format)s, virtual size %(size)s bytes') % {
+        'file': os.path.basename(args.image), 'format': fmt,
+        'size': result.virtual_size if result.virtual_size else '?'})
+    for note in result.notes:
+        print(_('# note: %s') % note)
+    print(yaml.safe_dump(dict(snippet), default_flow_style=False,
+                         sort_keys=False).rstrip())
     return 0
 
 
@@ -46,6 +127,67 @@ def build_parser():
                       'heat-engine must load (the plugin_dirs option in '
                       'the [DEFAULT] section of heat.conf).'))
     cmd.set_defaults(func=_plugin_dir)
+
+    cmd = commands.add_parser(
+        'validate',
+        help=_('check the image properties of a template, offline'),
+        description=_('Check every OS::Glance::Image "properties" and '
+                      '"extra_properties" map (and every '
+                      'OS::Glance::WebImage "extra_properties" map) of a '
+                      'HOT template with the rules the resource applies '
+                      'when a stack is validated: the keys Glance refuses, '
+                      'and the image property catalog. Parameters and '
+                      'environment files are resolved with Heat\'s own '
+                      'template code; nothing talks to a cloud. Prints '
+                      'one line per finding (FILE: RESOURCE: KEY: LEVEL: '
+                      'MESSAGE); exits with status 1 if there is an '
+                      'error.'))
+    cmd.add_argument('template', metavar='TEMPLATE',
+                     help=_('the HOT template file'))
+    cmd.add_argument('-e', '--environment', metavar='ENV', action='append',
+                     default=[],
+                     help=_('an environment file (repeatable; later files '
+                            'win)'))
+    cmd.add_argument('-P', '--parameter', metavar='KEY=VALUE',
+                     action='append', default=[], type=_parameter,
+                     help=_('a template parameter (repeatable; wins over '
+                            'the environment files)'))
+    cmd.add_argument('--catalog', metavar='FILE', action='append',
+                     default=[],
+                     help=_('an extra catalog file (YAML or JSON), like '
+                            'the catalog_files option (repeatable)'))
+    cmd.add_argument('--mode', choices=catalog.MODES,
+                     help=_('what to do with catalog findings: strict '
+                            '(errors, the default), warn (warnings) or '
+                            'off; overrides catalog_mode'))
+    cmd.add_argument('--config-file', metavar='HEAT_CONF', action='append',
+                     default=[],
+                     help=_('read catalog_mode and catalog_files from the '
+                            '[glance_properties] group of this heat.conf '
+                            '(repeatable)'))
+    cmd.set_defaults(func=_validate)
+
+    cmd = commands.add_parser(
+        'introspect',
+        help=_('print the image attributes and properties a disk image '
+               'file needs'),
+        description=_('Read a disk image file with oslo.utils\' format '
+                      'inspector and print what an OS::Glance::Image '
+                      'needs: disk_format, container_format, min_disk (the '
+                      'virtual size in GiB, rounded up) and the image '
+                      'properties that follow from the file (for VMDK: '
+                      'vmware_disktype, hw_disk_bus and hw_scsi_model). '
+                      'The output pastes into the resource\'s '
+                      '"properties" section. An image that fails the '
+                      'inspector\'s safety check (backing file, external '
+                      'data file, extents outside the file, unsupported '
+                      'subformat) is refused with the reason and exit '
+                      'status 1.'))
+    cmd.add_argument('image', metavar='IMAGE_FILE',
+                     help=_('the disk image file'))
+    cmd.add_argument('--format', choices=('yaml', 'json'), default='yaml',
+                     help=_('output format (default: yaml)'))
+    cmd.set_defaults(func=_introspect)
     return parser
 
 

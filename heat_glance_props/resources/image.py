@@ -301,6 +301,23 @@ class GlanceImage(heat_image.GlanceWebImage):
                 'problems': ' '.join(m for _k, m in problems)}
             raise exception.StackValidationFailed(message=msg)
 
+        # The image property catalog ([glance_properties] in heat.conf).
+        from heat_glance_props import catalog
+        from heat_glance_props import opts
+        mode, catalog_files = opts.settings()
+        try:
+            review = catalog.check_maps(maps, mode, catalog_files)
+        except catalog.CatalogError as exc:
+            raise exception.StackValidationFailed(message=str(exc))
+        for finding in review.warnings:
+            LOG.warning('Resource "%(name)s": %(msg)s',
+                        {'name': self.name, 'msg': finding.message})
+        if review.errors:
+            msg = _('Resource "%(name)s": %(problems)s') % {
+                'name': self.name,
+                'problems': ' '.join(f.message for f in review.errors)}
+            raise exception.StackValidationFailed(message=msg)
+
         is_public = self.properties[self.IS_PUBLIC]
         visibility = self.properties[self.VISIBILITY]
         if is_public is not None and visibility is not None:

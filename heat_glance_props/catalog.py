@@ -1,0 +1,413 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""A typed catalog of well-known image property keys, and its rules.
+
+The catalog says, for each key that OpenStack services read from an image
+(Nova and its drivers, Glance's metadata definitions, StarlingX), what a
+value must look like. :func:`check` compares the free-property maps of a
+template against it; :func:`review` runs the rules of
+:func:`heat_glance_props.imageprops.find_problems` first, exactly as the
+resource does, so that the offline ``validate`` command and the resource
+report the same findings.
+
+No Heat import here: the resource and the command line both use it.
+"""
+
+import collections
+import json
+import os
+import re
+
+from oslo_utils import strutils
+import yaml
+
+from heat_glance_props._i18n import _
+from heat_glance_props import imageprops
+
+MODES = (STRICT, WARN, OFF) = ('strict', 'warn', 'off')
+
+DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data')
+
+#: The built-in catalog files, in the order they are applied: an entry in
+#: a later file replaces the entry of the same key in an earlier one.
+BUILTIN_FILES = (
+    os.path.join(DATA_DIR, 'glance.json'),
+    os.path.join(DATA_DIR, 'catalog.yaml'),
+)
+
+TYPES = ('string', 'enum', 'integer', 'number', 'boolean')
+
+#: The spellings oslo.utils' strutils.bool_from_string (used by Nova's
+#: FlexibleBooleanField) understands; anything else reads as false.
+BOOLEAN_SPELLINGS = tuple(strutils.TRUE_STRINGS + strutils.FALSE_STRINGS)
+
+_INTEGER = re.compile(r'\s*[-+]?[0-9]+\s*$')
+
+Finding = collections.namedtuple('Finding', ['map', 'key', 'message'])
+Finding.__doc__ = """One thing wrong with one key of a property map."""
+
+Review = collections.namedtuple('Review', ['errors', 'warnings'])
+Review.__doc__ = """Findings that fail validation, and findings to log."""
+
+
+class CatalogError(Exception):
+    """A catalog file cannot be read or has a malformed entry."""
+
+
+def _text(value):
+    return ', '.join(str(v) for v in value)
+
+
+class Entry(object):
+    """What one key's value must look like."""
+
+    FIELDS = frozenset([
+        'type', 'values', 'ignore_case', 'minimum', 'maximum', 'also',
+        'accepts', 'pattern', 'settable', 'default', 'unit', 'description',
+        'source', 'note', 'operators', 'list_of',
+    ])
+
+    def __init__(self, key, data, origin):
+        if not isinstance(data, dict):
+            raise CatalogError(_('%(origin)s: entry %(key)s is not a map') %
+                               {'origin': origin, 'key': key})
+        unknown = set(data) - self.FIELDS
+        if unknown:
+            raise CatalogError(
+                _('%(origin)s: entry %(key)s has unknown fields: '
+                  '%(fields)s') % {'origin': origin, 'key': key,
+                                   'fields': _text(sorted(unknown))})
+        self.key = key
+        self.settable = data.get('settable', True)
+        self.type = data.get('type', 'string')
+        if self.type not in TYPES:
+            raise CatalogError(
+                _('%(origin)s: entry %(key)s has type %(type)r; use one '
+                  'of %(types)s') % {'origin': origin, 'key': key,
+                                     'type': self.type,
+                                     'types': _text(TYPES)})
+        self.ignore_case = bool(data.get('ignore_case', False))
+        self.values = [str(v) for v in data.get('values', [])]
+        if self.type == 'enum' and not self.values:
+            raise CatalogError(_('%(origin)s: enum entry %(key)s has no '
+                                 'values') % {'origin': origin, 'key': key})
+        self.list_of = [str(v) for v in data.get('list_of', [])]
+        self.operators = [str(v) for v in data.get('operators', [])]
+        self.minimum = data.get('minimum')
+        self.maximum = data.get('maximum')
+        self.also = list(data.get('also', []))
+        self.accepts = [str(v).lower() for v in
+                        data.get('accepts', BOOLEAN_SPELLINGS)]
+        self.pattern = data.get('pattern')
+        try:
+            self._regex = (re.compile(self.pattern)
+                           if self.pattern is not None else None)
+        except re.error as exc:
+            raise CatalogError(_('%(origin)s: entry %(key)s has a bad '
+                                 'pattern: %(exc)s') % {
+                'origin': origin, 'key': key, 'exc': exc})
+        source = data.get('source', origin)
+        if isinstance(source, (list, tuple)):
+            source = '; '.join(source)
+        self.source = str(source)
+        self.default = data.get('default')
+        self.unit = data.get('unit')
+        self.description = data.get('description')
+        self.note = data.get('note')
+
+    def allowed(self):
+        """A short text saying what a value may be."""
+        return str(self._allowed())
+
+    def _allowed(self):
+        if not self.settable:
+            return _('nothing: the platform sets this key itself')
+        if self.type == 'boolean':
+            return _('a boolean, one of %s (in any case)') % _text(
+                self.accepts)
+        if self.type == 'enum':
+            if self.ignore_case:
+                return _('one of %s (in any case)') % _text(self.values)
+            return _('one of %s') % _text(self.values)
+        if self.type in ('integer', 'number'):
+            return self._range()
+        if self.list_of:
+            return _('a space-separated list of %s') % _text(self.list_of)
+        if self._regex is not None:
+            return _('a string matching %s') % self.pattern
+        return _('any string')
+
+    def _range(self):
+        noun = str(_('an integer') if self.type == 'integer'
+                   else _('a number'))
+        args = {'noun': noun, 'min': self.minimum, 'max': self.maximum}
+        if self.minimum is not None and self.maximum is not None:
+            text = _('%(noun)s from %(min)s to %(max)s') % args
+        elif self.minimum is not None:
+            text = _('%(noun)s of at least %(min)s') % args
+        elif self.maximum is not None:
+            text = _('%(noun)s of at most %(max)s') % args
+        else:
+            text = noun
+        parts = [str(text)]
+        if self.also:
+            parts.append(str(_(', or %s') % _text(self.also)))
+        if self.unit:
+            parts.append(' (%s)' % self.unit)
+        return ''.join(parts)
+
+    def _number_ok(self, value):
+        if self.type == 'integer':
+            if not _INTEGER.match(value):
+                return False
+            number = int(value)
+        else:
+            try:
+                number = float(value)
+            except ValueError:
+                return False
+        if number in self.also:
+            return True
+        if self.minimum is not None and number < self.minimum:
+            return False
+        if self.maximum is not None and number > self.maximum:
+            return False
+        return True
+
+    def _in(self, value, choices):
+        if self.ignore_case:
+            return value.lower() in [c.lower() for c in choices]
+        return value in choices
+
+    def _operands(self, value):
+        """The operands of a value written with filter operators."""
+        words = value.split()
+        if self.operators and words and words[0] in self.operators:
+            return [w for w in words if w not in self.operators]
+        return None
+
+    def accepts_value(self, value):
+        """Whether a normalised (string) value is allowed."""
+        if not self.settable:
+            return False
+        if self.type == 'boolean':
+            return value.strip().lower() in self.accepts
+        if self.type in ('integer', 'number'):
+            return self._number_ok(value)
+        if self.type == 'enum':
+            operands = self._operands(value)
+            if operands is not None:
+                return bool(operands) and all(self._in(v, self.values)
+                                              for v in operands)
+            return self._in(value, self.values)
+        if self.list_of:
+            operands = self._operands(value)
+            if operands is None:
+                operands = value.split()
+            return all(self._in(v, self.list_of) for v in operands)
+        if self._regex is not None:
+            return self._regex.fullmatch(value) is not None
+        return True
+
+
+def one_edit_apart(a, b):
+    """Whether two different strings are one edit apart.
+
+    An edit inserts, deletes or replaces one character, or swaps two
+    neighbouring characters (so ``hw_tpm_modle`` is one edit away from
+    ``hw_tpm_model``).
+    """
+    if a == b:
+        return False
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    i = 0
+    while i < min(la, lb) and a[i] == b[i]:
+        i += 1
+    if la == lb:
+        if a[i + 1:] == b[i + 1:]:
+            return True
+        return (i + 1 < la and a[i] == b[i + 1] and a[i + 1] == b[i] and
+                a[i + 2:] == b[i + 2:])
+    if la > lb:
+        return a[i + 1:] == b[i:]
+    return a[i:] == b[i + 1:]
+
+
+class Catalog(object):
+    """Catalog entries by key."""
+
+    def __init__(self, entries=None, files=()):
+        self.entries = dict(entries or {})
+        self.files = tuple(files)
+
+    def __contains__(self, key):
+        return key in self.entries
+
+    def __len__(self):
+        return len(self.entries)
+
+    def get(self, key):
+        return self.entries.get(key)
+
+    def suggest(self, key):
+        """Catalog keys one edit away from ``key`` (or equal but for case)."""
+        lower = key.lower()
+        return sorted(k for k in self.entries
+                      if k.lower() == lower or one_edit_apart(key, k))
+
+
+def read_file(path):
+    """The entries of one catalog file (JSON, or YAML for any other name)."""
+    try:
+        with open(path) as f:
+            if path.endswith('.json'):
+                data = json.load(f)
+            else:
+                data = yaml.safe_load(f)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise CatalogError(_('cannot read catalog file %(path)s: %(exc)s') %
+                           {'path': path, 'exc': exc})
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise CatalogError(_('catalog file %s must hold a map of keys to '
+                             'entries') % path)
+    origin = os.path.basename(path)
+    return dict((str(key), Entry(str(key), value, origin))
+                for key, value in data.items())
+
+
+_CACHE = {}
+
+
+def load(extra_files=(), builtin=True):
+    """The catalog: the built-in files, then ``extra_files`` in order.
+
+    An entry replaces the entry of the same key from an earlier file.
+    Results are cached until one of the files changes.
+
+    :raises CatalogError: for a missing, unreadable or malformed file.
+    """
+    files = (BUILTIN_FILES if builtin else ()) + tuple(extra_files or ())
+    stamp = []
+    for path in files:
+        try:
+            stamp.append((path, os.stat(path).st_mtime_ns))
+        except OSError as exc:
+            raise CatalogError(_('cannot read catalog file %(path)s: '
+                                 '%(exc)s') % {'path': path, 'exc': exc})
+    stamp = tuple(stamp)
+    if stamp not in _CACHE:
+        entries = {}
+        for path in files:
+            entries.update(read_file(path))
+        _CACHE.clear()
+        _CACHE[stamp] = Catalog(entries, files)
+    return _CACHE[stamp]
+
+
+def _short(value):
+    value = str(value)
+    return value if len(value) <= 60 else value[:57] + '...'
+
+
+def check_value(catalog, key, value, map_name='properties'):
+    """The finding for one key and value, or None when it is fine."""
+    try:
+        text = imageprops.normalise_value(value)
+    except TypeError:
+        return None  # imageprops.find_problems reports it
+    if text is None:
+        return None
+    entry = catalog.get(key)
+    if entry is None:
+        if not isinstance(key, str):
+            return None
+        near = catalog.suggest(key)
+        if not near:
+            return None
+        args = {'key': key, 'map': map_name,
+                'near': "', '".join(near)}
+        return Finding(map_name, key, str(_(
+            "key '%(key)s' in '%(map)s' is not a known image property; did "
+            "you mean '%(near)s'? (If the name is intended, add it to a "
+            "catalog file of your own.)") % args))
+    if entry.accepts_value(text):
+        return None
+    args = {'key': key, 'map': map_name, 'value': _short(text),
+            'allowed': entry.allowed(), 'source': entry.source}
+    if not entry.settable:
+        return Finding(map_name, key, str(_(
+            "key '%(key)s' in '%(map)s' is set by the platform itself and "
+            "must not be set by a template (source: %(source)s); remove "
+            "it.") % args))
+    return Finding(map_name, key, str(_(
+        "key '%(key)s' in '%(map)s' has value '%(value)s'; allowed: "
+        "%(allowed)s (source: %(source)s).") % args))
+
+
+def check(maps, catalog):
+    """Check property maps against the catalog.
+
+    :param maps: ``(map_name, mapping)`` pairs, as for
+        :func:`heat_glance_props.imageprops.find_problems`.
+    :returns: a list of :class:`Finding`, in map and key order.
+    """
+    findings = []
+    for map_name, mapping in maps:
+        for key in sorted((mapping or {}), key=str):
+            finding = check_value(catalog, key, mapping[key], map_name)
+            if finding is not None:
+                findings.append(finding)
+    return findings
+
+
+def apply_mode(findings, mode):
+    """Split catalog findings into errors and warnings for a mode."""
+    if mode == STRICT:
+        return Review(list(findings), [])
+    if mode == WARN:
+        return Review([], list(findings))
+    if mode == OFF:
+        return Review([], [])
+    raise ValueError(_('unknown catalog mode %(mode)r; use one of '
+                       '%(modes)s') % {'mode': mode, 'modes': _text(MODES)})
+
+
+def check_maps(maps, mode=STRICT, extra_files=()):
+    """The catalog part of a resource's validation.
+
+    :returns: a :class:`Review`; with mode ``off`` the catalog is not
+        even loaded.
+    """
+    if mode == OFF:
+        return Review([], [])
+    return apply_mode(check(maps, load(extra_files)), mode)
+
+
+def review(maps, first_class=(), mode=STRICT, extra_files=()):
+    """Everything the resource checks in its property maps, in its order.
+
+    The rules of :func:`heat_glance_props.imageprops.find_problems` come
+    first and are always errors; only when they find nothing are the maps
+    checked against the catalog (as the resource's ``validate()`` does).
+    """
+    problems = imageprops.find_problems(maps, first_class)
+    if problems:
+        names = dict((k, name) for name, mapping in maps
+                     for k in (mapping or {}))
+        return Review([Finding(names.get(k), k, str(m))
+                       for k, m in problems], [])
+    return check_maps(maps, mode, extra_files)
