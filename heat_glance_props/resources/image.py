@@ -79,6 +79,9 @@ class GlanceImage(heat_image.GlanceWebImage):
         heat_image.GlanceWebImage.VISIBILITY,
     )
 
+    #: How many more polls a failed import may take to show its reason.
+    IMPORT_FAILURE_WAITS = 5
+
     properties_schema = dict(heat_image.GlanceWebImage.properties_schema)
     properties_schema.update({
         heat_image.GlanceWebImage.NAME: properties.Schema(
@@ -197,10 +200,10 @@ class GlanceImage(heat_image.GlanceWebImage):
                 self._discard(image.id)
         for member in self.properties[self.MEMBERS] or []:
             self.client().image_members.create(image.id, member)
-        return self.properties[self.ACTIVE]
+        return {'active': self.properties[self.ACTIVE], 'waits': 0}
 
-    def _import_failure_reason(self, image_id):
-        """Glance's own reason for a failed import, if it can be read."""
+    def _failed_import_task(self, image_id):
+        """Glance's failed import task of the image, if it can be read."""
         # glanceclient's get_associated_image_tasks() insists on an API
         # version that Glance does not advertise; the call itself works.
         try:
@@ -211,36 +214,50 @@ class GlanceImage(heat_image.GlanceWebImage):
                       '%(exc)s', {'id': image_id, 'exc': exc})
             return None
         tasks = [t for t in (body or {}).get('tasks', [])
-                 if t.get('status') == 'failure' and t.get('message')]
+                 if t.get('status') == 'failure']
         if not tasks:
             return None
-        tasks.sort(key=lambda t: t.get('updated_at') or '')
-        return tasks[-1]['message']
+        return max(tasks, key=lambda t: t.get('updated_at') or '')
 
-    def _check_import(self, image):
-        """Raise if Glance gave up on the import of the image data."""
-        failed = (image.status == 'killed' or
-                  image.get(imageprops.FAILED_IMPORT_KEY) or
-                  (image.status == 'queued' and
-                   not image.get(imageprops.IMPORT_TASK_KEY)))
-        if not failed:
-            return
-        reason = self._import_failure_reason(image.id)
-        msg = _('Glance could not import the data of image %(id)s from '
-                '"%(location)s": %(reason)s') % {
-            'id': image.id, 'location': self.properties[self.LOCATION],
-            'reason': reason or _('the import ended with the image %s') % (
-                image.status)}
-        raise exception.ResourceInError(resource_status=image.status,
-                                        status_reason=msg)
+    @staticmethod
+    def _import_failed(image):
+        return (image.status == 'killed' or
+                bool(image.get(imageprops.FAILED_IMPORT_KEY)) or
+                (image.status == 'queued' and
+                 not image.get(imageprops.IMPORT_TASK_KEY)))
 
-    def check_create_complete(self, active):
+    def _raise_import_failure(self, image, task):
+        args = {'id': image.id, 'location': self.properties[self.LOCATION],
+                'status': image.status}
+        if task is not None:
+            args.update(task=task.get('id'), reason=task.get('message'))
+            msg = _('Glance could not import the data of image %(id)s from '
+                    '"%(location)s": import task %(task)s failed: '
+                    '%(reason)s (the image is %(status)s; Glance\'s log has '
+                    'the details of the task).') % args
+        else:
+            msg = _('Glance could not import the data of image %(id)s from '
+                    '"%(location)s": the import ended with the image '
+                    '%(status)s.') % args
+        # Not ResourceInError: Heat would retry the create, and a retry
+        # downloads the same data from the same place again.
+        raise exception.Error(msg)
+
+    def check_create_complete(self, state):
         image = self.client().images.get(self.resource_id)
-        self._check_import(image)
+        if self._import_failed(image):
+            task = self._failed_import_task(image.id)
+            if task is None and state['waits'] < self.IMPORT_FAILURE_WAITS:
+                # Glance drops its lock on the image a moment before it
+                # records why the task failed: look again for the reason.
+                state['waits'] += 1
+                return False
+            self._raise_import_failure(image, task)
         if image.get(imageprops.IMPORT_TASK_KEY):
             # Glance still holds the image for its import task and saves it
             # once more when the task ends: a write now could be lost.
             return False
+        active = state['active']
         if image.status == 'active' and not active:
             self.client().images.deactivate(self.resource_id)
             return True
@@ -285,9 +302,15 @@ class GlanceImage(heat_image.GlanceWebImage):
         return active
 
     def check_update_complete(self, active):
-        if active:
+        if active is None:
+            return True
+        image = self.client().images.get(self.resource_id)
+        if image.get(imageprops.IMPORT_TASK_KEY):
+            return False
+        if active and image.status == 'deactivated':
             self.client().images.reactivate(self.resource_id)
-        return True
+            return False
+        return image.status == ('active' if active else 'deactivated')
 
     def validate(self):
         super(GlanceImage, self).validate()

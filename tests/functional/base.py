@@ -95,10 +95,11 @@ class FunctionalTestCase(testtools.TestCase):
     def template_file(self, name):
         return heat.load_template(os.path.join(TEMPLATES, name))
 
-    def create_stack(self, tmpl, params=None, check=True):
+    def create_stack(self, tmpl, params=None, check=True, timeout_mins=5):
         if params is None:
             params = {'image_url': self.image_url()}
-        stk = heat.create(self.ctx, copy.deepcopy(tmpl), params)
+        stk = heat.create(self.ctx, copy.deepcopy(tmpl), params,
+                          timeout_mins=timeout_mins)
         self.addCleanup(self._delete_stack, stk)
         if check:
             self.assertEqual(('CREATE', 'COMPLETE'), stk.state,

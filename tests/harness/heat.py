@@ -140,19 +140,20 @@ def load_template(path_or_text):
     return template_format.parse(path_or_text)
 
 
-def build_stack(ctx, tmpl, params=None, name=None, disable_rollback=True):
+def build_stack(ctx, tmpl, params=None, name=None, disable_rollback=True,
+                timeout_mins=5):
     """A Heat Stack object for a parsed template (not stored yet)."""
     if isinstance(tmpl, str):
         tmpl = load_template(tmpl)
     t = template.Template(tmpl, env=environment.Environment(params or {}))
     return heat_stack.Stack(ctx, name or 'stack-%s' % uuid.uuid4().hex[:8],
                             t, disable_rollback=disable_rollback,
-                            timeout_mins=5)
+                            timeout_mins=timeout_mins)
 
 
-def create(ctx, tmpl, params=None, name=None):
+def create(ctx, tmpl, params=None, name=None, timeout_mins=5):
     """Validate, store and create a stack; returns it in any final state."""
-    stk = build_stack(ctx, tmpl, params, name)
+    stk = build_stack(ctx, tmpl, params, name, timeout_mins=timeout_mins)
     stk.validate()
     stk.store()
     stk.create()
