@@ -331,7 +331,9 @@ class GlanceImage(heat_image.GlanceWebImage):
         try:
             review = catalog.check_maps(maps, mode, catalog_files)
         except catalog.CatalogError as exc:
-            raise exception.StackValidationFailed(message=str(exc))
+            msg = _('Resource "%(name)s": %(exc)s') % {'name': self.name,
+                                                       'exc': exc}
+            raise exception.StackValidationFailed(message=msg)
         for finding in review.warnings:
             LOG.warning('Resource "%(name)s": %(msg)s',
                         {'name': self.name, 'msg': finding.message})
