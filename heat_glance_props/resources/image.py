@@ -12,14 +12,20 @@
 
 """OS::Glance::Image: a Glance v2 image with in-place free properties."""
 
+import contextlib
+
+from glanceclient import exc as glance_exc
 from heat.common import exception
 from heat.common.i18n import _
 from heat.engine import properties
+from heat.engine import resource
 from heat.engine.resources.openstack.glance import image as heat_image
 from heat.engine import support
 from oslo_log import log as logging
+from oslo_serialization import jsonutils
 from oslo_utils import excutils
 
+from heat_glance_props import glance_errors
 from heat_glance_props import imageprops
 
 LOG = logging.getLogger(__name__)
@@ -81,6 +87,15 @@ class GlanceImage(heat_image.GlanceWebImage):
 
     #: How many more polls a failed import may take to show its reason.
     IMPORT_FAILURE_WAITS = 5
+
+    #: Resource data: keys of an update Heat has not seen complete.
+    PENDING_KEYS = 'pending_keys'
+
+    #: Resource data Heat's placeholder resource leaves behind.
+    IS_PLACEHOLDER = 'is_placeholder'
+
+    #: The live state read for this update (converge, or a retry).
+    _live_state = None
 
     properties_schema = dict(heat_image.GlanceWebImage.properties_schema)
     properties_schema.update({
@@ -168,6 +183,31 @@ class GlanceImage(heat_image.GlanceWebImage):
                 changes[attr] = after
         return changes
 
+    def _endpoint(self):
+        try:
+            return self.client().http_client.get_endpoint()
+        except Exception:
+            return None
+
+    @contextlib.contextmanager
+    def _glance_errors(self, action, image_id, keys=()):
+        """Turn Glance's refusals into messages that say what to do."""
+        try:
+            yield
+        except (glance_exc.CommunicationError,
+                glance_exc.InvalidEndpoint) as exc:
+            raise exception.Error(glance_errors.unreachable(
+                self._endpoint(), exc, image_id, action))
+        except glance_exc.HTTPException as exc:
+            if exc.code not in (400, 403, 404, 409, 413):
+                raise
+            raise exception.Error(glance_errors.explain(
+                exc.code, exc.details, image_id, keys, action))
+
+    def _pending(self):
+        """Keys of an update whose outcome Heat never saw complete."""
+        return set(jsonutils.loads(self.data().get(self.PENDING_KEYS, '[]')))
+
     def _discard(self, image_id):
         """Delete an image whose create failed, so none is orphaned."""
         images = self.client().images
@@ -187,19 +227,22 @@ class GlanceImage(heat_image.GlanceWebImage):
         args = dict((k, self.properties[k]) for k in self.CREATE_ATTRIBUTES
                     if self.properties[k] is not None)
         args[self.VISIBILITY] = self._visibility(self.properties)
-        image = images.create(**args)
+        with self._glance_errors('create', None):
+            image = images.create(**args)
         self.resource_id_set(image.id)
+        managed = self._managed(self.properties)
         try:
-            managed = self._managed(self.properties)
-            if managed:
-                images.update(image.id, **managed)
-            images.image_import(image.id, method='web-download',
-                                uri=self.properties[self.LOCATION])
+            with self._glance_errors('create', image.id, managed):
+                if managed:
+                    images.update(image.id, **managed)
+                images.image_import(image.id, method='web-download',
+                                    uri=self.properties[self.LOCATION])
         except Exception:
             with excutils.save_and_reraise_exception():
                 self._discard(image.id)
-        for member in self.properties[self.MEMBERS] or []:
-            self.client().image_members.create(image.id, member)
+        with self._glance_errors('create', image.id):
+            for member in self.properties[self.MEMBERS] or []:
+                self.client().image_members.create(image.id, member)
         return {'active': self.properties[self.ACTIVE], 'waits': 0}
 
     def _failed_import_task(self, image_id):
@@ -243,74 +286,150 @@ class GlanceImage(heat_image.GlanceWebImage):
         # downloads the same data from the same place again.
         raise exception.Error(msg)
 
-    def check_create_complete(self, state):
-        image = self.client().images.get(self.resource_id)
-        if self._import_failed(image):
-            task = self._failed_import_task(image.id)
-            if task is None and state['waits'] < self.IMPORT_FAILURE_WAITS:
-                # Glance drops its lock on the image a moment before it
-                # records why the task failed: look again for the reason.
-                state['waits'] += 1
-                return False
-            self._raise_import_failure(image, task)
+    def _settled(self, image, active):
+        """Whether Glance is done with the image in the wanted state."""
         if image.get(imageprops.IMPORT_TASK_KEY):
             # Glance still holds the image for its import task and saves it
             # once more when the task ends: a write now could be lost.
             return False
-        active = state['active']
-        if image.status == 'active' and not active:
-            self.client().images.deactivate(self.resource_id)
-            return True
         return image.status == ('active' if active else 'deactivated')
+
+    def check_create_complete(self, state):
+        with self._glance_errors('create', self.resource_id):
+            image = self.client().images.get(self.resource_id)
+            if self._import_failed(image):
+                task = self._failed_import_task(image.id)
+                if (task is None and
+                        state['waits'] < self.IMPORT_FAILURE_WAITS):
+                    # Glance drops its lock on the image a moment before
+                    # it records why the task failed: look again.
+                    state['waits'] += 1
+                    return False
+                self._raise_import_failure(image, task)
+            if (not state['active'] and image.status == 'active' and
+                    not image.get(imageprops.IMPORT_TASK_KEY)):
+                self.client().images.deactivate(self.resource_id)
+                return True
+            return self._settled(image, state['active'])
 
     def handle_update(self, json_snippet, tmpl_diff, prop_diff):
         old = dict(self.properties)
-        new = dict(old)
+        pending = self._pending()
+        if self._live_state is None and pending:
+            # The last update did not complete: what it changed is unknown,
+            # so compare with what Glance has now.
+            self._live_state = self.get_live_state(self.properties)
+        if self._live_state:
+            old.update(self._live_state)
+        new = dict(self.properties)
         new.update(prop_diff)
         images = self.client().images
 
         patch = imageprops.compute_patch(self._managed(old),
                                          self._managed(new))
         attributes = self._core_changes(old, new)
-        if attributes or not imageprops.is_empty(patch):
-            kwargs = dict(patch.changed)
-            kwargs.update(attributes)
-            images.update(self.resource_id, patch.removed or None, **kwargs)
+        keys = set(patch.changed) | set(patch.removed)
 
-        if self.TAGS in prop_diff:
-            before = set(old.get(self.TAGS) or [])
-            after = set(new.get(self.TAGS) or [])
-            for tag in sorted(after - before):
-                self.client().image_tags.update(self.resource_id, tag)
-            for tag in sorted(before - after):
-                with self.client_plugin().ignore_not_found:
-                    self.client().image_tags.delete(self.resource_id, tag)
+        with self._glance_errors('update', self.resource_id, keys):
+            if self.TAGS in prop_diff or self._live_state:
+                before = set(old.get(self.TAGS) or [])
+                after = set(new.get(self.TAGS) or [])
+                for tag in sorted(after - before):
+                    self.client().image_tags.update(self.resource_id, tag)
+                for tag in sorted(before - after):
+                    with self.client_plugin().ignore_not_found:
+                        self.client().image_tags.delete(self.resource_id,
+                                                        tag)
 
-        if self.MEMBERS in prop_diff:
-            members = self.client().image_members
-            before = set(old.get(self.MEMBERS) or [])
-            after = set(new.get(self.MEMBERS) or [])
-            for member in sorted(after - before):
-                members.create(self.resource_id, member)
-            for member in sorted(before - after):
-                with self.client_plugin().ignore_not_found:
-                    members.delete(self.resource_id, member)
+            if self.MEMBERS in prop_diff:
+                members = self.client().image_members
+                before = set(old.get(self.MEMBERS) or [])
+                after = set(new.get(self.MEMBERS) or [])
+                for member in sorted(after - before):
+                    members.create(self.resource_id, member)
+                for member in sorted(before - after):
+                    with self.client_plugin().ignore_not_found:
+                        members.delete(self.resource_id, member)
 
-        active = prop_diff.get(self.ACTIVE)
-        if active is False:
-            images.deactivate(self.resource_id)
-        return active
+            if attributes or keys:
+                # Until Heat stores the new properties, remember which keys
+                # this request touches: a retry or a rollback then compares
+                # them with Glance's live values.
+                self.data_set(self.PENDING_KEYS,
+                              jsonutils.dumps(sorted(keys | pending)))
+                kwargs = dict(patch.changed)
+                kwargs.update(attributes)
+                images.update(self.resource_id, patch.removed or None,
+                              **kwargs)
 
-    def check_update_complete(self, active):
-        if active is None:
+            active = new.get(self.ACTIVE)
+            if self.ACTIVE in prop_diff and active is False:
+                images.deactivate(self.resource_id)
+        return {'active': active if self.ACTIVE in prop_diff else None}
+
+    def check_update_complete(self, state):
+        active = state['active']
+        if active is not None:
+            with self._glance_errors('update', self.resource_id):
+                image = self.client().images.get(self.resource_id)
+                if active and image.status == 'deactivated':
+                    self.client().images.reactivate(self.resource_id)
+                    return False
+                if not self._settled(image, active):
+                    return False
+        if self.PENDING_KEYS in self.data():
+            self.data_delete(self.PENDING_KEYS)
+        self._live_state = None
+        return True
+
+    def handle_check(self):
+        with self._glance_errors('check', self.resource_id):
+            image = self.client().images.get(self.resource_id)
+        problems = []
+        wanted = 'active' if self.properties[self.ACTIVE] else 'deactivated'
+        if image.status != wanted:
+            problems.append(_('the image is %(status)s, not %(wanted)s') % {
+                'status': image.status, 'wanted': wanted})
+        drift = imageprops.drift(self._managed(self.properties), dict(image))
+        for key in sorted(drift):
+            wanted_value, actual = drift[key]
+            if actual is None:
+                problems.append(_("key '%(key)s' is missing (template: "
+                                  "'%(wanted)s')") % {
+                    'key': key, 'wanted': wanted_value})
+            else:
+                problems.append(_("key '%(key)s' is '%(actual)s' in Glance "
+                                  "(template: '%(wanted)s')") % {
+                    'key': key, 'actual': actual, 'wanted': wanted_value})
+        if problems:
+            raise exception.Error(_(
+                'Image %(id)s differs from the template: %(problems)s. '
+                'Run a stack update with --converge to restore it.') % {
+                    'id': self.resource_id,
+                    'problems': '; '.join(problems)})
+
+    def needs_replace_failed(self):
+        if not self.resource_id or self.data().get(self.IS_PLACEHOLDER):
             return True
-        image = self.client().images.get(self.resource_id)
-        if image.get(imageprops.IMPORT_TASK_KEY):
-            return False
-        if active and image.status == 'deactivated':
-            self.client().images.reactivate(self.resource_id)
-            return False
-        return image.status == ('active' if active else 'deactivated')
+        try:
+            image = self.client().images.get(self.resource_id)
+        except Exception as exc:
+            if self.client_plugin().is_not_found(exc):
+                return True
+            raise
+        # Retry in place unless the image is gone or has no usable data.
+        return image.status not in ('active', 'deactivated')
+
+    def _needs_update(self, after, before, after_props, before_props,
+                      prev_resource, check_init_complete=True):
+        if self.data().get(self.IS_PLACEHOLDER):
+            # Created while OS::Glance::Image was Heat's placeholder: make
+            # a real image now.
+            raise resource.UpdateReplace(self.name)
+        needs = super(GlanceImage, self)._needs_update(
+            after, before, after_props, before_props, prev_resource,
+            check_init_complete)
+        return needs or bool(self._pending())
 
     def validate(self):
         super(GlanceImage, self).validate()
@@ -353,3 +472,22 @@ class GlanceImage(heat_image.GlanceWebImage):
                     'name': self.name, 'is_public': is_public,
                     'visibility': visibility}
                 raise exception.StackValidationFailed(message=msg)
+
+    def get_live_state(self, resource_properties):
+        state = super(GlanceImage, self).get_live_state(resource_properties)
+        self._live_state = state
+        return state
+
+    def parse_live_resource_data(self, resource_properties, resource_data):
+        reality = super(GlanceImage, self).parse_live_resource_data(
+            resource_properties, resource_data)
+        keys = set(resource_properties.get(self.IMAGE_PROPERTIES) or {})
+        keys |= self._pending()
+        extra = set(resource_properties.get(self.EXTRA_PROPERTIES) or {})
+        reality[self.IMAGE_PROPERTIES] = dict(
+            (k, resource_data.get(k)) for k in keys - extra)
+        reality[self.ACTIVE] = resource_data.get('status') != 'deactivated'
+        # Not image attributes: keep what the template said.
+        for key in (self.IS_PUBLIC, self.MEMBERS):
+            reality[key] = resource_properties.get(key)
+        return reality

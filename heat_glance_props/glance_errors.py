@@ -1,0 +1,107 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Turn Glance's refusals into messages a template author can act on.
+
+Plain functions with no Heat and no glanceclient import: they take the
+HTTP status code and the text Glance answered with.
+"""
+
+import html
+import re
+
+from heat_glance_props._i18n import _
+
+#: The most keys a message lists by name.
+MAX_KEYS_SHOWN = 10
+
+_STATUS_PREFIX = re.compile(r'^\s*(HTTP\s+)?\d{3}\s+[A-Za-z ]+?(:\s*|\s*$)')
+_ATTRIBUTE = re.compile(r"Attribute '(.+?)' is")
+_QUOTA = re.compile(r'Attempted:\s*(-?\d+),\s*Maximum:\s*(-?\d+)')
+
+
+def glance_reason(details):
+    """Glance's own reason, unescaped and without the status line."""
+    text = html.unescape(str(details or '')).strip()
+    text = _STATUS_PREFIX.sub('', text, count=1).strip()
+    return text.rstrip('.') or _('no reason given')
+
+
+def format_keys(keys):
+    """``'a', 'b' and 3 more`` for a message."""
+    keys = sorted(keys)
+    shown = ', '.join("'%s'" % k for k in keys[:MAX_KEYS_SHOWN])
+    if len(keys) > MAX_KEYS_SHOWN:
+        shown = _('%(shown)s and %(more)d more') % {
+            'shown': shown, 'more': len(keys) - MAX_KEYS_SHOWN}
+    return shown or _('(no key)')
+
+
+def refused_keys(reason, keys):
+    """The keys a refusal is about: those Glance named, else all sent."""
+    named = _ATTRIBUTE.findall(reason)
+    return named or sorted(keys)
+
+
+def explain(code, details, image_id, keys=(), action='update'):
+    """The message for an HTTP error Glance answered a change with.
+
+    :param code: the HTTP status code.
+    :param details: the text of Glance's answer.
+    :param image_id: the image the request was about (may be None).
+    :param keys: the property keys the request set or removed.
+    :param action: ``'create'`` or ``'update'``.
+    """
+    reason = glance_reason(details)
+    args = {'id': image_id or _('(not created)'), 'reason': reason,
+            'action': action, 'code': code}
+    if code == 403:
+        args['keys'] = format_keys(refused_keys(reason, keys))
+        return _("Glance refused to %(action)s image %(id)s: %(reason)s. "
+                 "Key(s) %(keys)s are protected or reserved in this cloud; "
+                 "remove them from the template or ask the cloud operator "
+                 "for the role that may set them. Glance applied none of "
+                 "the changes of this request.") % args
+    if code == 413:
+        match = _QUOTA.search(reason)
+        if match:
+            args['attempted'], args['maximum'] = match.groups()
+            return _("Glance refused to %(action)s image %(id)s: the image "
+                     "would have %(attempted)s properties, more than the "
+                     "%(maximum)s this cloud allows (image_property_quota). "
+                     "Remove properties from the template or ask the cloud "
+                     "operator to raise the quota. Glance applied none of "
+                     "the changes of this request.") % args
+        return _("Glance refused to %(action)s image %(id)s: a quota is "
+                 "exceeded: %(reason)s. Glance applied none of the changes "
+                 "of this request.") % args
+    if code == 404:
+        return _("Image %(id)s no longer exists in Glance (was it deleted "
+                 "outside Heat?): %(reason)s. The next stack update creates "
+                 "a new image.") % args
+    if code == 409:
+        return _("Glance refused to %(action)s image %(id)s in its current "
+                 "state: %(reason)s. Wait for the image to settle, then "
+                 "update the stack again.") % args
+    args['keys'] = format_keys(keys)
+    return _("Glance refused to %(action)s image %(id)s (HTTP %(code)s): "
+             "%(reason)s. Key(s) sent: %(keys)s.") % args
+
+
+def unreachable(endpoint, details, image_id, action='update'):
+    """The message for a Glance that did not answer at all."""
+    args = {'endpoint': endpoint or _('(unknown endpoint)'),
+            'reason': glance_reason(details), 'action': action,
+            'id': image_id or _('(not created)')}
+    return _("Glance is unreachable at %(endpoint)s (%(reason)s); could "
+             "not %(action)s image %(id)s. When Glance is back, update the "
+             "stack again: the same image is patched in place.") % args
