@@ -1,0 +1,71 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The catalog's example templates against the real Glance.
+
+Every top-level template of heat_templates/ is also created (and updated)
+by test_heat_templates; these tests check what is particular to them.
+"""
+
+import os
+
+from heat_glance_props import introspect
+from heat_glance_props import offline
+from tests.functional import base
+from tests.harness import heat
+
+IMAGES = os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), 'fixtures', 'images')
+
+
+class TemplatesTest(base.FunctionalTestCase):
+
+    def test_heat_21_template_with_is_public(self):
+        tmpl = self.template_file('legacy_is_public.yaml')
+        stk = self.create_stack(tmpl)
+        image = self.image(stk)
+        self.assertEqual(('private', 'raw', 1, 256, ['legacy']),
+                         (image.visibility, image.disk_format,
+                          image.min_disk, image.min_ram, image.tags))
+
+        # Publicizing an image is for admins in Glance's default policy.
+        self.ctx = heat.make_context(self.glance_server.url, heat.ADMIN)
+        stk = self.create_stack(tmpl, {'image_url': self.image_url(),
+                                       'public': 'true'})
+        self.assertEqual('public', self.image(stk).visibility)
+        self.assertEqual({'os_distro': 'cirros', 'architecture': 'x86_64'},
+                         self.props(stk))
+
+    def test_vmware_template_with_the_disk_it_was_made_for(self):
+        path = os.path.join(IMAGES, 'stream-lsilogic.vmdk')
+        with open(path, 'rb') as f:
+            url = self.data.add('stream-lsilogic.vmdk', data=f.read())
+        stk = self.create_stack(
+            self.template_file(os.path.join('vmware', 'vmware_image.yaml')),
+            {'image_url': url})
+        image = self.image(stk)
+        found = introspect.inspect(path)
+        self.assertEqual(('active', found.disk_format, found.min_disk),
+                         (image.status, image.disk_format, image.min_disk))
+        expected = dict(found.properties, vmware_ostype='ubuntu64Guest')
+        self.assertEqual(expected, self.props(stk))
+
+    def test_every_template_passes_offline_validation(self):
+        names = []
+        for root, _dirs, files in os.walk(base.TEMPLATES):
+            names.extend(os.path.join(root, n) for n in sorted(files)
+                         if n.endswith('.yaml'))
+        self.assertGreater(len(names), 6)
+        for path in names:
+            reports, checked = offline.check_template(path)
+            self.assertEqual([], reports, path)
+            self.assertEqual(['image'], checked, path)
