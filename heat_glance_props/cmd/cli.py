@@ -68,11 +68,11 @@ def _validate(args):
         errors += report.level == offline.ERROR
     warnings = len(reports) - errors
     if not reports:
-        print(_('%(file)s: OK (%(count)d image resources checked)') % {
+        print(_('%(file)s: OK, %(count)d image resource(s) checked') % {
             'file': args.template, 'count': len(checked)})
     else:
-        sys.stderr.write(_('%(file)s: %(errors)d errors, %(warnings)d '
-                           'warnings in %(count)d image resources\n') % {
+        sys.stderr.write(_('%(file)s: %(errors)d error(s), %(warnings)d '
+                           'warning(s) in %(count)d image resource(s)\n') % {
             'file': args.template, 'errors': errors, 'warnings': warnings,
             'count': len(checked)})
     return 1 if errors else 0

@@ -144,7 +144,7 @@ class ValidateCommandTest(testtools.TestCase):
         self.assertIn("has value '3.0'; allowed: one of 1.2, 2.0",
                       lines[1])
         self.assertIn('reserved by Glance', lines[2])
-        self.assertIn('3 errors, 0 warnings in 3 image resources', err)
+        self.assertIn('3 error(s), 0 warning(s) in 3 image resource(s)', err)
 
         # Without -P the environment's 30 s is out of range, and a bus
         # from the command line is checked too.
@@ -181,7 +181,7 @@ class ValidateCommandTest(testtools.TestCase):
         site = self.write('site.yaml', 'hw_tpm_mode: {type: string}\n')
         rc, out, err = self.run_script(tmpl, '--catalog', site)
         self.assertEqual(0, rc, out + err)
-        self.assertEqual('%s: OK (1 image resources checked)\n' % tmpl, out)
+        self.assertEqual('%s: OK, 1 image resource(s) checked\n' % tmpl, out)
         self.assertEqual('', err)
 
         conf = self.write('heat.conf', """\
