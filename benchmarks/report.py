@@ -1,0 +1,272 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The machine, the checks and the tables of a benchmark run."""
+
+import importlib.metadata
+import os
+import platform
+
+#: Installed distributions whose versions go into the results.
+PACKAGES = (
+    'glance', 'openstack-heat', 'python-glanceclient', 'openstacksdk',
+    'warlock', 'jsonschema', 'keystoneauth1', 'gunicorn',
+)
+
+UPDATE_OPS = ('change_one', 'change_half', 'remove_some')
+NOOP_OPS = ('noop_same_template', 'noop_metadata_only',
+            'same_template_again')
+OP_TITLES = (
+    ('create', 'create with N properties'),
+    ('change_one', 'update: change 1 of N'),
+    ('change_half', 'update: change half'),
+    ('remove_some', 'update: remove N/4 keys'),
+    ('noop_same_template', 'no-op: same template'),
+    ('noop_metadata_only', 'no-op: only metadata changed'),
+    ('same_template_again', 'then the same template again'),
+)
+CLIENTS = (
+    ('plugin', 'OS::Glance::Image properties'),
+    ('heat_webimage', 'OS::Glance::WebImage extra_properties'),
+    ('openstacksdk', 'openstacksdk update_image_properties'),
+)
+
+
+def _read(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ''
+
+
+def machine():
+    """Where the figures come from."""
+    model = None
+    for line in _read('/proc/cpuinfo').splitlines():
+        if line.startswith('model name'):
+            model = line.split(':', 1)[1].strip()
+            break
+    mem_kib = None
+    for line in _read('/proc/meminfo').splitlines():
+        if line.startswith('MemTotal:'):
+            mem_kib = int(line.split()[1])
+    try:
+        nproc = len(os.sched_getaffinity(0))
+    except AttributeError:
+        nproc = os.cpu_count()
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        'nproc': nproc,
+        'cpu_model': model or platform.processor() or None,
+        'ram_gib': round(mem_kib / 1024.0 / 1024.0, 1) if mem_kib else None,
+        'kernel': platform.release(),
+        'python': platform.python_version(),
+        'versions': versions,
+    }
+
+
+def _check(ok, detail):
+    return {'ok': ok, 'detail': detail}
+
+
+def checks(results):
+    """What the figures say about the claims of the plugin."""
+    out = {}
+    inplace = results.get('in_place_vs_replacement')
+    if inplace and len(inplace['sizes']) > 1:
+        first, last = inplace['sizes'][0], inplace['sizes'][-1]
+        a = first['in_place']['median_s']
+        b = last['in_place']['median_s']
+        out['in_place_flat_across_sizes'] = _check(
+            b <= 1.5 * a + 0.05,
+            'in-place median %.3f s at %d MiB, %.3f s at %d MiB' % (
+                a, first['size_mib'], b, last['size_mib']))
+        a = first['replacement']['median_s']
+        b = last['replacement']['median_s']
+        out['replacement_grows_with_size'] = _check(
+            b >= 2 * a,
+            'replacement median %.3f s at %d MiB, %.3f s at %d MiB' % (
+                a, first['size_mib'], b, last['size_mib']))
+    reqs = results.get('requests')
+    if reqs:
+        clients = reqs['clients']
+        plugin = clients['plugin']
+        one_update = [['GET', '/v2/images/{id}'],
+                      ['PATCH', '/v2/images/{id}'],
+                      ['GET', '/v2/images/{id}']]
+        bad = [op for op in UPDATE_OPS
+               if plugin[op]['requests'] != one_update]
+        out['update_is_one_images_update'] = _check(
+            not bad, 'plugin updates that are not GET, PATCH, GET: %s' % (
+                ', '.join(bad) or 'none'))
+        bad = [op for op in NOOP_OPS if plugin[op]['count'] != 0]
+        out['noop_makes_no_request'] = _check(
+            not bad, 'plugin no-ops that sent requests: %s' % (
+                ', '.join(bad) or 'none'))
+        for other, _title in CLIENTS[1:]:
+            more = []
+            for op, _t in OP_TITLES:
+                theirs = clients[other].get(op)
+                if theirs is None or theirs.get('supported') is False:
+                    continue
+                field = 'writes' if op == 'create' else 'count'
+                if plugin[op][field] > theirs[field]:
+                    more.append('%s (%d > %d)' % (op, plugin[op][field],
+                                                  theirs[field]))
+            out['plugin_requests_le_%s' % other] = _check(
+                not more, 'operations where the plugin sends more: %s' % (
+                    ', '.join(more) or 'none'))
+    return out
+
+
+# Tables --------------------------------------------------------------------
+
+def _s(value, digits=3):
+    if value is None:
+        return '-'
+    return '%.*f' % (digits, value)
+
+
+def _methods(record):
+    return ' '.join(m for m, _p in record['requests'])
+
+
+def _request_cell(record, op):
+    if record is None:
+        return 'n/a'
+    if record.get('supported') is False:
+        return 'not possible'
+    if op == 'create':
+        text = '%d writes + %d GETs' % (
+            record['writes'], record['count'] - record['writes'])
+    elif record['count'] == 0:
+        text = '0'
+    elif record['image_replaced']:
+        text = '%d (replaced: %d writes)' % (
+            record['count'], record['writes'])
+    else:
+        text = '%d: %s' % (record['count'], _methods(record))
+    if record.get('error'):
+        text += ' FAILED %s' % record['error'].split(':', 1)[0]
+    return text
+
+
+def tables(results):
+    """``[(title, headers, rows)]`` for the text and the RST output."""
+    out = []
+    inplace = results.get('in_place_vs_replacement')
+    if inplace:
+        rows = [[str(s['size_mib']), _s(s['in_place']['median_s']),
+                 _s(s['replacement']['median_s']), _s(s['ratio'], 1)]
+                for s in inplace['sizes']]
+        out.append((
+            'Stack update: one property in place vs replacement '
+            '(median of %d each, seconds)' % inplace['reps'],
+            ['image MiB', 'in place', 'replacement', 'ratio'], rows))
+    reqs = results.get('requests')
+    if reqs:
+        clients = reqs['clients']
+        rows = []
+        for op, title in OP_TITLES:
+            rows.append([title] + [_request_cell(clients[c].get(op), op)
+                                   for c, _t in CLIENTS])
+        out.append((
+            'Glance requests per operation, N = %d (API discovery '
+            'excluded)' % reqs['n_properties'],
+            ['operation'] + [t for _c, t in CLIENTS], rows))
+    scale = results.get('scaling')
+    if scale:
+        rows = []
+        for group in ('through_heat', 'glanceclient'):
+            names = list(scale['rows'][0][group])
+            for name in names:
+                for row in scale['rows']:
+                    s = row[group][name]
+                    rows.append([name, str(row['n']), _s(s['wall_s']),
+                                 _s(s['client_cpu_s']),
+                                 _s(s['server_cpu_s']),
+                                 str(s.get('requests', ''))])
+        out.append((
+            'Scaling with N properties (median of %d, seconds)' % (
+                scale['reps']),
+            ['operation', 'N', 'wall', 'client CPU', 'Glance CPU',
+             'requests'], rows))
+        prof = scale.get('profile')
+        if prof:
+            name = 'images.update setting N keys'
+            p = prof[name]
+            rows = [[r['function'], str(r['calls']), _s(r['own_s']),
+                     _s(r['cumulative_s'])]
+                    for r in p['top_own_time'][:6]]
+            out.append((
+                'Profile of %s, N = %d (client side, %s s in all)' % (
+                    name, prof['n'], _s(p['total_s'])),
+                ['function', 'calls', 'own s', 'cumulative s'], rows))
+    fl = results.get('fleet')
+    if fl:
+        out.append((
+            'Stack of %d images (%d MiB each, %d properties): all '
+            'properties change in one update (median of %d, seconds)' % (
+                fl['images'], fl['size_mib'], fl['n_properties'],
+                fl['reps']),
+            ['create', 'in place', 'replacement', 'ratio'],
+            [[_s(fl['create_s']), _s(fl['in_place']['median_s']),
+              _s(fl['replacement']['median_s']), _s(fl['ratio'], 1)]]))
+    chk = results.get('checks')
+    if chk:
+        rows = [[name, {True: 'yes', False: 'NO', None: '-'}[c['ok']],
+                 c['detail']] for name, c in sorted(chk.items())]
+        out.append(('Checks', ['check', 'holds', 'detail'], rows))
+    return out
+
+
+def _widths(headers, rows):
+    return [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
+
+
+def text(results):
+    lines = []
+    for title, headers, rows in tables(results):
+        widths = _widths(headers, rows)
+        lines.append(title)
+        lines.append('  '.join(h.ljust(w) for h, w in zip(headers, widths)))
+        lines.append('  '.join('-' * w for w in widths))
+        for row in rows:
+            lines.append('  '.join(c.ljust(w) for c, w in zip(row, widths)))
+        lines.append('')
+    return '\n'.join(lines)
+
+
+def rst(results):
+    """The tables as reStructuredText, for doc/benchmarks.rst."""
+    lines = []
+    for title, headers, rows in tables(results):
+        widths = _widths(headers, rows)
+        border = ' '.join('=' * w for w in widths)
+        lines.append('.. table:: %s' % title)
+        lines.append('')
+        for line in [border,
+                     ' '.join(h.ljust(w) for h, w in zip(headers, widths)),
+                     border]:
+            lines.append('   ' + line.rstrip())
+        for row in rows:
+            lines.append('   ' + ' '.join(
+                c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        lines.append('   ' + border)
+        lines.append('')
+    return '\n'.join(lines)
