@@ -134,6 +134,15 @@ enforce_scope = false
 """
 
 
+def server_python():
+    """The interpreter that runs glance-api (glance-manage is beside it).
+
+    ``HGP_GLANCE_PYTHON`` names another one, for tests that run in a
+    virtualenv without Glance (e.g. the one with an older Heat release).
+    """
+    return os.environ.get('HGP_GLANCE_PYTHON') or sys.executable
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
@@ -263,7 +272,8 @@ class GlanceServer(object):
         return env
 
     def _db_sync(self):
-        manage = os.path.join(os.path.dirname(sys.executable), 'glance-manage')
+        manage = os.path.join(os.path.dirname(server_python()),
+                              'glance-manage')
         subprocess.run(
             [manage, '--config-file', self._path('glance-api.conf'),
              'db_sync'],
@@ -273,7 +283,7 @@ class GlanceServer(object):
     def start(self, timeout=60):
         if self.running:
             return
-        cmd = [sys.executable, '-m', 'gunicorn',
+        cmd = [server_python(), '-m', 'gunicorn',
                '--bind', '127.0.0.1:%d' % self.port,
                '--workers', '1', '--worker-class', 'gthread',
                '--threads', '8', '--timeout', '300',
