@@ -74,7 +74,7 @@ class Entry(object):
     FIELDS = frozenset([
         'type', 'values', 'ignore_case', 'minimum', 'maximum', 'also',
         'accepts', 'pattern', 'settable', 'default', 'unit', 'description',
-        'source', 'note', 'operators', 'list_of',
+        'source', 'note', 'operators', 'list_of', 'requires',
     ])
 
     def __init__(self, key, data, origin):
@@ -120,10 +120,27 @@ class Entry(object):
         if isinstance(source, (list, tuple)):
             source = '; '.join(source)
         self.source = str(source)
+        self.requires = self._requires(data.get('requires', {}), origin)
         self.default = data.get('default')
         self.unit = data.get('unit')
         self.description = data.get('description')
         self.note = data.get('note')
+
+    def _requires(self, data, origin):
+        """``{value: {other_key: [allowed values]}}``, checked."""
+        args = {'origin': origin, 'key': self.key}
+        bad = _('%(origin)s: entry %(key)s: "requires" maps a value to a '
+                'map of keys to lists of values') % args
+        if not isinstance(data, dict):
+            raise CatalogError(bad)
+        result = {}
+        for value, others in data.items():
+            if not isinstance(others, dict) or not all(
+                    isinstance(v, list) for v in others.values()):
+                raise CatalogError(bad)
+            result[str(value)] = dict(
+                (str(k), [str(x) for x in v]) for k, v in others.items())
+        return result
 
     def allowed(self):
         """A short text saying what a value may be."""
@@ -358,6 +375,21 @@ def check_value(catalog, key, value, map_name='properties'):
         "%(allowed)s (source: %(source)s).") % args))
 
 
+def _requirement(catalog, key, text, values, map_name):
+    """The finding for a value that another key's value contradicts."""
+    entry = catalog.get(key)
+    for other, allowed in sorted(entry.requires.get(text, {}).items()):
+        if other in values and values[other] not in allowed:
+            args = {'key': key, 'map': map_name, 'value': _short(text),
+                    'other': other, 'other_value': _short(values[other]),
+                    'allowed': _text(allowed), 'source': entry.source}
+            return Finding(map_name, key, str(_(
+                "key '%(key)s' in '%(map)s' is '%(value)s', which needs "
+                "'%(other)s' to be one of %(allowed)s, but it is "
+                "'%(other_value)s' (source: %(source)s).") % args))
+    return None
+
+
 def check(maps, catalog):
     """Check property maps against the catalog.
 
@@ -365,10 +397,23 @@ def check(maps, catalog):
         :func:`heat_glance_props.imageprops.find_problems`.
     :returns: a list of :class:`Finding`, in map and key order.
     """
+    values = {}
+    for _name, mapping in maps:
+        for key, value in (mapping or {}).items():
+            try:
+                text = imageprops.normalise_value(value)
+            except TypeError:
+                continue
+            if text is not None:
+                values[key] = text
     findings = []
     for map_name, mapping in maps:
         for key in sorted((mapping or {}), key=str):
             finding = check_value(catalog, key, mapping[key], map_name)
+            if (finding is None and key in values and key in catalog and
+                    catalog.get(key).requires):
+                finding = _requirement(catalog, key, values[key], values,
+                                       map_name)
             if finding is not None:
                 findings.append(finding)
     return findings

@@ -148,6 +148,31 @@ class RulesTest(testtools.TestCase):
         self.assertIn('ignores', cat.get('hw_vtpm_secret_security').note)
 
 
+class RequiresTest(testtools.TestCase):
+
+    def check(self, *maps):
+        return catalog.check(list(maps), catalog.load())
+
+    def test_crb_needs_tpm_2(self):
+        findings = self.check(('properties', {'hw_tpm_model': 'tpm-crb',
+                                              'hw_tpm_version': 1.2}))
+        self.assertEqual(['hw_tpm_model'], [f.key for f in findings])
+        self.assertIn("'tpm-crb', which needs 'hw_tpm_version' to be one "
+                      "of 2.0, but it is '1.2'", findings[0].message)
+        self.assertIn('get_vtpm_constraint', findings[0].message)
+
+    def test_good_combinations(self):
+        self.assertEqual([], self.check(
+            ('properties', {'hw_tpm_model': 'tpm-crb'}),
+            ('extra_properties', {'hw_tpm_version': '2.0'})))
+        self.assertEqual([], self.check(
+            ('properties', {'hw_tpm_model': 'tpm-tis',
+                            'hw_tpm_version': '1.2'})))
+        # The version may come from the flavor: nothing to compare.
+        self.assertEqual([], self.check(
+            ('properties', {'hw_tpm_model': 'tpm-crb'})))
+
+
 class DidYouMeanTest(testtools.TestCase):
 
     def test_one_edit_apart(self):
@@ -268,6 +293,7 @@ class OperatorCatalogTest(testtools.TestCase):
             ('field.yaml', 'k: {type: string, max: 3}\n', 'unknown fields'),
             ('enum.yaml', 'k: {type: enum}\n', 'has no values'),
             ('regex.yaml', "k: {pattern: '('}\n", 'bad pattern'),
+            ('requires.yaml', 'k: {requires: {a: b}}\n', '"requires"'),
             ('yaml.yaml', 'k: [\n', 'cannot read catalog file'),
         ]
         for name, text, fragment in cases:

@@ -68,6 +68,16 @@ resources:
         os_glance_x: "1"
   other:
     type: OS::Heat::None
+  mapped:
+    type: Site::Image
+    properties:
+      name: mapped
+      disk_format: raw
+      container_format: bare
+      location: {get_param: image_url}
+      properties:
+        hw_tpm_model: tpm-crb
+        hw_tpm_version: "1.2"
 """
 
 
@@ -132,19 +142,24 @@ class ValidateCommandTest(testtools.TestCase):
             parameters:
               bus: virtio
               timeout: 30
+            resource_registry:
+              Site::Image: OS::Glance::Image
             """)
         rc, out, err = self.run_script(tmpl, '-e', env, '-P', 'timeout=0')
         self.assertEqual(1, rc, err)
         lines = out.splitlines()
         prefixes = [line.split(': error: ')[0] for line in lines]
-        self.assertEqual(['%s: vtpm: hw_tpm_modle' % tmpl,
+        # A type mapped to OS::Glance::Image in the environment is checked.
+        self.assertEqual(['%s: mapped: hw_tpm_model' % tmpl,
+                          '%s: vtpm: hw_tpm_modle' % tmpl,
                           '%s: vtpm: hw_tpm_version' % tmpl,
                           '%s: web: os_glance_x' % tmpl], prefixes)
-        self.assertIn("did you mean 'hw_tpm_model'?", lines[0])
+        self.assertIn("needs 'hw_tpm_version' to be one of 2.0", lines[0])
+        self.assertIn("did you mean 'hw_tpm_model'?", lines[1])
         self.assertIn("has value '3.0'; allowed: one of 1.2, 2.0",
-                      lines[1])
-        self.assertIn('reserved by Glance', lines[2])
-        self.assertIn('3 error(s), 0 warning(s) in 3 image resource(s)', err)
+                      lines[2])
+        self.assertIn('reserved by Glance', lines[3])
+        self.assertIn('4 error(s), 0 warning(s) in 4 image resource(s)', err)
 
         # Without -P the environment's 30 s is out of range, and a bus
         # from the command line is checked too.
@@ -153,7 +168,8 @@ class ValidateCommandTest(testtools.TestCase):
         self.assertEqual(1, rc, err)  # the Glance rule is still an error
         levels = dict((line.split(': ')[2], line.split(': ')[3])
                       for line in out.splitlines())
-        self.assertEqual({'hw_tpm_modle': 'warning',
+        self.assertEqual({'hw_tpm_model': 'warning',
+                          'hw_tpm_modle': 'warning',
                           'hw_tpm_version': 'warning',
                           'hw_wrs_live_migration_timeout': 'warning',
                           'hw_disk_bus': 'warning',
