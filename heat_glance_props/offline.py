@@ -47,14 +47,6 @@ class TemplateError(Exception):
     """The template or an environment file cannot be read or parsed."""
 
 
-def _heat_dir(name):
-    """A Heat data directory: the packaged one, else the one of a wheel."""
-    system = os.path.join('/etc/heat', name)
-    if os.path.isdir(system):
-        return system
-    return os.path.join(sys.prefix, 'etc', 'heat', name)
-
-
 def _select_backend():
     """Run Heat's code on oslo.service's threading backend.
 
@@ -104,8 +96,13 @@ def setup_heat(config_files=()):
     for path in config_files:
         args.extend(['--config-file', path])
     cfg.CONF(args, project='heat', default_config_files=[])
-    cfg.CONF.set_default('environment_dir', _heat_dir('environment.d'))
-    cfg.CONF.set_default('template_dir', _heat_dir('templates'))
+    # Heat's own directories where Heat is installed as a system package,
+    # else those a Python package install of Heat brings.
+    for option, name in (('environment_dir', 'environment.d'),
+                         ('template_dir', 'templates')):
+        if not os.path.isdir(cfg.CONF[option]):
+            cfg.CONF.set_default(option, os.path.join(
+                sys.prefix, 'etc', 'heat', name))
     cfg.CONF.set_override('plugin_dirs', [cli.plugin_dir()])
     resources.initialise()
     _READY.append(True)
