@@ -169,8 +169,8 @@ def build_parser():
 
     cmd = commands.add_parser(
         'introspect',
-        help=_('print the image attributes and properties a disk image '
-               'file needs'),
+        help=_('print disk_format, min_disk and image properties for a '
+               'disk image file'),
         description=_('Read a disk image file with oslo.utils\' format '
                       'inspector and print what an OS::Glance::Image '
                       'needs: disk_format, container_format, min_disk (the '
