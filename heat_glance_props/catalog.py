@@ -105,7 +105,16 @@ class Entry(object):
         self.operators = [str(v) for v in data.get('operators', [])]
         self.minimum = data.get('minimum')
         self.maximum = data.get('maximum')
-        self.also = list(data.get('also', []))
+        try:
+            number = int if self.type == 'integer' else float
+            self.also = [number(v) for v in data.get('also', [])]
+            for bound in ('minimum', 'maximum'):
+                if data.get(bound) is not None:
+                    number(data[bound])
+        except (TypeError, ValueError):
+            raise CatalogError(_('%(origin)s: entry %(key)s: "minimum", '
+                                 '"maximum" and "also" must be numbers') % {
+                'origin': origin, 'key': key})
         self.accepts = [str(v).lower() for v in
                         data.get('accepts', BOOLEAN_SPELLINGS)]
         self.pattern = data.get('pattern')

@@ -271,9 +271,10 @@ class OperatorCatalogTest(testtools.TestCase):
 
     def test_json_operator_file(self):
         path = self.write('site.json', json.dumps(
-            {'site_tier': {'type': 'integer', 'minimum': 1}}))
-        self.assertIsNotNone(catalog.check_value(catalog.load([path]),
-                                                 'site_tier', '0'))
+            {'site_tier': {'type': 'integer', 'minimum': 1, 'also': ['-1']}}))
+        cat = catalog.load([path])
+        self.assertIsNotNone(catalog.check_value(cat, 'site_tier', '0'))
+        self.assertIsNone(catalog.check_value(cat, 'site_tier', '-1'))
 
     def test_a_changed_file_is_read_again(self):
         path = self.write('site.yaml', 'site_tier: {type: integer}\n')
@@ -294,6 +295,8 @@ class OperatorCatalogTest(testtools.TestCase):
             ('enum.yaml', 'k: {type: enum}\n', 'has no values'),
             ('regex.yaml', "k: {pattern: '('}\n", 'bad pattern'),
             ('requires.yaml', 'k: {requires: {a: b}}\n', '"requires"'),
+            ('range.yaml', 'k: {type: integer, also: [x]}\n',
+             'must be numbers'),
             ('yaml.yaml', 'k: [\n', 'cannot read catalog file'),
         ]
         for name, text, fragment in cases:
