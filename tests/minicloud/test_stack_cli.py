@@ -1,0 +1,261 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Stacks through heat-api and heat-engine services, driven by the CLI.
+
+One local cloud (see :mod:`tests.minicloud.cloud`) serves every test of
+this module; the tests drive it only with the ``openstack`` command, as
+the member user ``demo``, except where a check needs the raw HTTP status.
+Set ``HGP_SKIP_MINICLOUD=1`` to skip this tier on purpose.
+"""
+
+import json
+import os
+import uuid
+
+from keystoneauth1.identity import v3
+from keystoneauth1 import session as ks_session
+import testtools
+from testtools import content
+import yaml
+
+from tests.minicloud import cloud as minicloud
+
+TEMPLATE = os.path.join(minicloud.REPO_ROOT, 'heat_templates',
+                        'image_properties.yaml')
+
+#: Glance's own keys: core attributes and its bookkeeping.
+GLANCE_KEYS = frozenset([
+    'checksum', 'container_format', 'created_at', 'direct_url',
+    'disk_format', 'file', 'id', 'locations', 'min_disk', 'min_ram', 'name',
+    'os_hash_algo', 'os_hash_value', 'os_hidden', 'owner', 'protected',
+    'schema', 'self', 'size', 'status', 'stores', 'tags', 'updated_at',
+    'virtual_size', 'visibility',
+])
+
+
+def free_properties(image):
+    """The free properties in an image as Glance or the CLI shows it."""
+    props = image.get('properties', image)
+    return dict((k, v) for k, v in props.items()
+                if k not in GLANCE_KEYS and not k.startswith('os_glance'))
+
+
+def as_text(props):
+    """The CLI's view of properties, with the SDK's typing undone.
+
+    openstacksdk types some well-known keys (``hw_video_ram`` becomes an
+    int, ``hw_qemu_guest_agent`` a bool) before the CLI prints them; Glance
+    itself stores strings, which the raw API checks compare exactly.
+    """
+    return dict((k, str(v)) for k, v in props.items())
+
+
+class MiniCloudStackTest(testtools.TestCase):
+    """Real Keystone, Glance, heat-api, heat-engine and RabbitMQ."""
+
+    cloud = None
+
+    @classmethod
+    def setUpClass(cls):
+        super(MiniCloudStackTest, cls).setUpClass()
+        if os.environ.get('HGP_SKIP_MINICLOUD') == '1':
+            raise cls.skipException('HGP_SKIP_MINICLOUD=1')
+        cls.cloud = minicloud.MiniCloud()
+        # stop() runs even when start() or a test fails; the processes
+        # also die with this test process (parent-death signal).
+        cls.addClassCleanup(cls.cloud.destroy)
+        cls.cloud.start()
+
+    def setUp(self):
+        super(MiniCloudStackTest, self).setUp()
+        self.addOnException(self._attach_logs)
+
+    def _attach_logs(self, exc_info):
+        for name in ('heat/heat-engine.log', 'heat/heat.log'):
+            path = self.cloud.path(name)
+            if os.path.exists(path):
+                with open(path, errors='replace') as f:
+                    tail = f.read()[-20000:]
+                self.addDetail(name, content.text_content(tail))
+
+    # -- helpers --------------------------------------------------------
+
+    def openstack(self, *args, user=minicloud.MEMBER_USER, check=True):
+        proc = self.cloud.openstack(*args, user=user)
+        if check:
+            self.assertEqual(0, proc.returncode, 'openstack %s failed:\n%s' % (
+                ' '.join(args), proc.stderr))
+        return proc
+
+    def openstack_json(self, *args, user=minicloud.MEMBER_USER):
+        proc = self.openstack(*(args + ('-f', 'json')), user=user)
+        return json.loads(proc.stdout)
+
+    def write_template(self, tmpl):
+        path = os.path.join(self.cloud.workdir,
+                            'tmpl-%s.yaml' % uuid.uuid4().hex)
+        with open(path, 'w') as f:
+            yaml.safe_dump(tmpl, f)
+        return path
+
+    def stack_status(self, name):
+        return self.openstack_json('stack', 'show', name)['stack_status']
+
+    def image(self, image_id):
+        return self.openstack_json('image', 'show', image_id)
+
+    def raw_image(self, image_id):
+        """The image as Glance's API returns it to the member."""
+        return self.member_session().get(
+            '%s/v2/images/%s' % (self.cloud.glance.url, image_id)).json()
+
+    def assert_properties(self, expected, image_id):
+        """The image's free properties are exactly ``expected``."""
+        self.assertEqual(expected, free_properties(self.raw_image(image_id)))
+        self.assertEqual(expected,
+                         as_text(free_properties(self.image(image_id))))
+
+    def member_session(self):
+        auth = v3.Password(auth_url=self.cloud.keystone_url,
+                           username=minicloud.MEMBER_USER,
+                           password=self.cloud.passwords['demo'],
+                           project_name=minicloud.MEMBER_PROJECT,
+                           user_domain_id='default',
+                           project_domain_id='default')
+        return ks_session.Session(auth=auth)
+
+    # -- tests ----------------------------------------------------------
+
+    def test_plugin_loaded_only_through_plugin_dirs(self):
+        # heat.conf names exactly what "heat-glance-props plugin-dir"
+        # prints; nothing else tells Heat about the plugin.
+        with open(self.cloud.heat_conf) as f:
+            conf = f.read()
+        self.assertIn('\nplugin_dirs = %s\n' % self.cloud.plugin_dir, conf)
+        self.assertTrue(os.path.isdir(self.cloud.plugin_dir))
+
+        # The API lists the type (Heat's own placeholder is hidden and has
+        # an empty schema) with the plugin's properties.
+        types = self.openstack('orchestration', 'resource', 'type', 'list',
+                               '-f', 'value').stdout.split()
+        self.assertIn('OS::Glance::Image', types)
+        shown = self.openstack_json('orchestration', 'resource', 'type',
+                                    'show', 'OS::Glance::Image')
+        self.assertIn('properties', shown['properties'])
+        self.assertTrue(shown['properties']['properties']['update_allowed'])
+        self.assertEqual('SUPPORTED', shown['support_status']['status'])
+        self.assertEqual('Provided by the heat-glance-props plugin.',
+                         shown['support_status']['message'])
+
+        with open(self.cloud.engine_log) as f:
+            log = f.read()
+        self.assertIn("Changing OS::Glance::Image from <class 'heat.engine."
+                      "resources.openstack.glance.image.GlanceImage'> to "
+                      "<class 'heat_glance_props.resources.image.GlanceImage'"
+                      ">", log)
+
+    def test_create_update_check_delete_in_place(self):
+        url = self.cloud.data.add('img-%s' % uuid.uuid4().hex, size=65536)
+        name = 'props-%s' % uuid.uuid4().hex[:8]
+
+        # Create from the shipped template, exactly as a user would.
+        self.openstack('stack', 'create', '--wait', '-t', TEMPLATE,
+                       '--parameter', 'image_url=%s' % url, name)
+        self.addCleanup(self.openstack, 'stack', 'delete', '--yes',
+                        '--wait', name, check=False)
+        self.assertEqual('CREATE_COMPLETE', self.stack_status(name))
+        engine = self.openstack_json('stack', 'show', name)
+        image_id = self.openstack_json(
+            'stack', 'output', 'show', name, 'image_id')['output_value']
+        image = self.image(image_id)
+        self.assertEqual('active', image['status'])
+        self.assertEqual('demo-image', image['name'])
+        self.assertEqual(engine['parameters']['OS::project_id'],
+                         image['owner'])
+        self.assert_properties({'os_distro': 'ubuntu',
+                                'hw_disk_bus': 'virtio',
+                                'hw_qemu_guest_agent': 'True',
+                                'hw_video_ram': '64',
+                                'owner_team': 'image-builders'}, image_id)
+
+        # Change one key, add one, remove one: an in-place update.
+        with open(TEMPLATE) as f:
+            tmpl = yaml.safe_load(f)
+        props = tmpl['resources']['image']['properties']['properties']
+        props['hw_video_ram'] = 128
+        props['hw_rng_model'] = 'virtio'
+        del props['owner_team']
+        self.openstack('stack', 'update', '--wait',
+                       '-t', self.write_template(tmpl),
+                       '--parameter', 'image_url=%s' % url, name)
+        self.assertEqual('UPDATE_COMPLETE', self.stack_status(name))
+        self.assertEqual(image_id, self.openstack_json(
+            'stack', 'output', 'show', name, 'image_id')['output_value'])
+        resource = self.openstack_json('stack', 'resource', 'show', name,
+                                       'image')
+        self.assertEqual(image_id, resource['physical_resource_id'])
+        self.assertEqual('UPDATE_COMPLETE', resource['resource_status'])
+        updated = self.image(image_id)
+        self.assertEqual(image['created_at'], updated['created_at'])
+        self.assertEqual('active', updated['status'])
+        self.assert_properties({'os_distro': 'ubuntu',
+                                'hw_disk_bus': 'virtio',
+                                'hw_qemu_guest_agent': 'True',
+                                'hw_video_ram': '128',
+                                'hw_rng_model': 'virtio'}, image_id)
+        # Only this one image exists: no replacement was created.
+        images = self.openstack_json('image', 'list', user='admin')
+        self.assertEqual([image_id],
+                         [i['ID'] for i in images if i['Name'] ==
+                          'demo-image'])
+
+        self.openstack('stack', 'check', '--wait', name)
+        self.assertEqual('CHECK_COMPLETE', self.stack_status(name))
+
+        self.openstack('stack', 'delete', '--yes', '--wait', name)
+        gone = self.openstack('image', 'show', image_id, user='admin',
+                              check=False)
+        self.assertNotEqual(0, gone.returncode)
+        self.assertIn('No Image found', gone.stderr)
+
+    def test_validation_error_is_a_400_naming_the_key(self):
+        url = self.cloud.data.add('img-%s' % uuid.uuid4().hex)
+        with open(TEMPLATE) as f:
+            tmpl = yaml.safe_load(f)
+        props = tmpl['resources']['image']['properties']['properties']
+        props['os_glance_secret'] = 'x'
+        name = 'bad-%s' % uuid.uuid4().hex[:8]
+
+        # The raw API answer: 400 and a message that names the key.
+        sess = self.member_session()
+        with open(self.write_template(tmpl)) as f:
+            body = f.read()
+        resp = sess.post(
+            '%s/v1/%s/stacks' % (self.cloud.heat_url,
+                                 sess.get_project_id()),
+            json={'stack_name': name, 'template': body,
+                  'parameters': {'image_url': url}},
+            raise_exc=False)
+        self.assertEqual(400, resp.status_code, resp.text)
+        error = resp.json()['error']
+        self.assertEqual('StackValidationFailed', error['type'])
+        self.assertIn('os_glance_secret', error['message'])
+
+        # The CLI shows the same message and creates nothing.
+        proc = self.openstack('stack', 'create', '-t',
+                              self.write_template(tmpl), '--parameter',
+                              'image_url=%s' % url, name, check=False)
+        self.assertNotEqual(0, proc.returncode)
+        self.assertIn('os_glance_secret', proc.stderr)
+        self.assertNotIn(name, self.openstack(
+            'stack', 'list', '-f', 'value', '-c', 'Stack Name').stdout)
