@@ -134,6 +134,45 @@ def is_empty(patch):
     return not (patch.changed or patch.removed)
 
 
+#: The media type of Glance's image PATCH (JSON patch, API v2.1 flavour:
+#: ``add`` sets a property whether or not the image has it).
+PATCH_CONTENT_TYPE = 'application/openstack-images-v2.1-json-patch'
+
+
+def pointer(key):
+    """The JSON pointer (RFC 6901) of a top-level image property."""
+    return '/' + key.replace('~', '~0').replace('/', '~1')
+
+
+def json_patch(patch, attributes=None, live=None):
+    """The JSON patch operations for one Glance PATCH request.
+
+    Only ``add``, ``replace`` and ``remove`` operations, the ones Glance
+    accepts. (glanceclient's ``images.update`` diffs two documents with
+    jsonpatch, which turns "remove key A, add key B with A's value" into a
+    ``move`` operation that Glance refuses with HTTP 400.)
+
+    :param patch: the :class:`Patch` of free properties.
+    :param attributes: changed core attributes (``name``, ``visibility``,
+        ...), which always exist and are replaced.
+    :param live: the image as Glance has it now, or ``None``. A removal
+        needs it: removing a key the image does not have is an error in
+        Glance, so such a key is skipped. With it, keys that already have
+        their new value are skipped too.
+    :returns: the list of operations, empty when there is nothing to send.
+    """
+    ops = []
+    for key, value in sorted((attributes or {}).items()):
+        ops.append({'op': 'replace', 'path': pointer(key), 'value': value})
+    for key, value in sorted(patch.changed.items()):
+        if live is None or live.get(key) != value:
+            ops.append({'op': 'add', 'path': pointer(key), 'value': value})
+    for key in patch.removed:
+        if live is not None and key in live:
+            ops.append({'op': 'remove', 'path': pointer(key)})
+    return ops
+
+
 def drift(managed, live):
     """Managed keys whose live value differs from the template's.
 

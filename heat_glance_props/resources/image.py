@@ -172,7 +172,7 @@ class GlanceImage(heat_image.GlanceWebImage):
                                 props.get(self.IMAGE_PROPERTIES))
 
     def _core_changes(self, old, new):
-        """Changed core attributes, as images.update keyword arguments."""
+        """Changed core attributes (``name``, ...) and their new values."""
         changes = {}
         for attr in self.UPDATE_ATTRIBUTES:
             if attr == self.VISIBILITY:
@@ -208,6 +208,23 @@ class GlanceImage(heat_image.GlanceWebImage):
         """Keys of an update whose outcome Heat never saw complete."""
         return set(jsonutils.loads(self.data().get(self.PENDING_KEYS, '[]')))
 
+    def _apply(self, image_id, patch, attributes=None):
+        """Send a patch to Glance in one PATCH request (none if empty).
+
+        The request goes through glanceclient's HTTP client (Heat's session,
+        endpoint and identity). Removals need the image's live keys, so a
+        patch that removes keys reads the image first.
+        """
+        live = None
+        if patch.removed:
+            live = dict(self.client().images.get(image_id))
+        ops = imageprops.json_patch(patch, attributes, live)
+        if ops:
+            self.client().http_client.patch(
+                '/v2/images/%s' % image_id,
+                headers={'Content-Type': imageprops.PATCH_CONTENT_TYPE},
+                data=jsonutils.dumps(ops))
+
     def _discard(self, image_id):
         """Delete an image whose create failed, so none is orphaned."""
         images = self.client().images
@@ -233,8 +250,7 @@ class GlanceImage(heat_image.GlanceWebImage):
         managed = self._managed(self.properties)
         try:
             with self._glance_errors('create', image.id, managed):
-                if managed:
-                    images.update(image.id, **managed)
+                self._apply(image.id, imageprops.Patch(managed, []))
                 images.image_import(image.id, method='web-download',
                                     uri=self.properties[self.LOCATION])
         except Exception:
@@ -357,10 +373,7 @@ class GlanceImage(heat_image.GlanceWebImage):
                 # them with Glance's live values.
                 self.data_set(self.PENDING_KEYS,
                               jsonutils.dumps(sorted(keys | pending)))
-                kwargs = dict(patch.changed)
-                kwargs.update(attributes)
-                images.update(self.resource_id, patch.removed or None,
-                              **kwargs)
+                self._apply(self.resource_id, patch, attributes)
 
             active = new.get(self.ACTIVE)
             if self.ACTIVE in prop_diff and active is False:
@@ -487,6 +500,12 @@ class GlanceImage(heat_image.GlanceWebImage):
         reality[self.IMAGE_PROPERTIES] = dict(
             (k, resource_data.get(k)) for k in keys - extra)
         reality[self.ACTIVE] = resource_data.get('status') != 'deactivated'
+        if (resource_properties.get(self.IMAGE_ID) is None and
+                resource_data.get('id') == self.resource_id):
+            # Glance chose the id: not a difference from the template
+            # (Heat's own parser reports it, and every converge would
+            # replace the image).
+            reality[self.IMAGE_ID] = None
         # Not image attributes: keep what the template said.
         for key in (self.IS_PUBLIC, self.MEMBERS):
             reality[key] = resource_properties.get(key)

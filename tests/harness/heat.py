@@ -36,10 +36,12 @@ from glanceclient import client as glance_client
 from heat.common import context as heat_context
 from heat.common import messaging
 from heat.common import template_format
+from heat.db import api as heat_db_api
 from heat.engine import environment
 from heat.engine import resources
 from heat.engine import scheduler
 from heat.engine import stack as heat_stack
+from heat.engine import stack_lock
 from heat.engine import template
 from heat.tests import utils as heat_test_utils
 from keystoneauth1 import session as ks_session
@@ -55,6 +57,9 @@ TOKEN = 'harness-secret-token-%s' % uuid.uuid4().hex
 #: engine polls resources once a second by default; the harness polls more
 #: often so that the suite runs quickly. Nothing else about Heat changes.
 POLL_INTERVAL = 0.05
+
+#: The engine id the harness's stack locks are taken for.
+ENGINE_ID = 'harness-engine'
 
 _READY = []
 
@@ -103,6 +108,9 @@ def setup(plugin_dirs=None):
     cfg.CONF.set_override('client_retry_limit', 0)
     # Notifications go nowhere: there is no message bus in-process.
     messaging.setup('fake://', optional=True)
+    # Foreign keys on, as in a production database: deleting a resource
+    # deletes its resource data (sqlite reuses the ids of deleted rows).
+    heat_db_api.context_manager.configure(sqlite_fk=True)
     heat_test_utils.setup_dummy_db()
     resources.initialise()
 
@@ -141,14 +149,27 @@ def load_template(path_or_text):
 
 
 def build_stack(ctx, tmpl, params=None, name=None, disable_rollback=True,
-                timeout_mins=5):
+                timeout_mins=5, converge=False):
     """A Heat Stack object for a parsed template (not stored yet)."""
     if isinstance(tmpl, str):
         tmpl = load_template(tmpl)
     t = template.Template(tmpl, env=environment.Environment(params or {}))
     return heat_stack.Stack(ctx, name or 'stack-%s' % uuid.uuid4().hex[:8],
                             t, disable_rollback=disable_rollback,
-                            timeout_mins=timeout_mins)
+                            timeout_mins=timeout_mins, converge=converge)
+
+
+def _locked(stk, operation, *args):
+    """Run a stack operation as heat-engine does: under the stack lock.
+
+    The final state is persisted when the lock is released.
+    """
+    lock = stack_lock.StackLock(stk.context, stk.id, ENGINE_ID)
+    lock.acquire()
+    try:
+        operation(*args)
+    finally:
+        stk.persist_state_and_release_lock(ENGINE_ID)
 
 
 def create(ctx, tmpl, params=None, name=None, timeout_mins=5):
@@ -156,16 +177,31 @@ def create(ctx, tmpl, params=None, name=None, timeout_mins=5):
     stk = build_stack(ctx, tmpl, params, name, timeout_mins=timeout_mins)
     stk.validate()
     stk.store()
-    stk.create()
+    _locked(stk, stk.create)
     return stk
 
 
-def update(stk, tmpl, params=None, disable_rollback=True):
-    """Run a stack update to ``tmpl``; returns the stack in its new state."""
+def check(stk):
+    """Run a stack check (``openstack stack check``)."""
+    _locked(stk, stk.check)
+    return stk
+
+
+def load_stack(stk):
+    """The stored stack again, as a restarted heat-engine would load it."""
+    return heat_stack.Stack.load(stk.context, stack_id=stk.id)
+
+
+def update(stk, tmpl, params=None, disable_rollback=True, converge=False):
+    """Run a stack update to ``tmpl``; returns the stack in its new state.
+
+    ``converge=True`` is ``openstack stack update --converge``: Heat reads
+    the live state of each resource before it compares.
+    """
     new = build_stack(stk.context, tmpl, params, name=stk.name,
-                      disable_rollback=disable_rollback)
+                      disable_rollback=disable_rollback, converge=converge)
     new.validate()
-    stk.update(new)
+    _locked(stk, stk.update, new)
     return stk
 
 

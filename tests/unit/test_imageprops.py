@@ -172,3 +172,41 @@ class NoHeatImportTest(testtools.TestCase):
                 'for m in sys.modules))')
         rc = subprocess.call([sys.executable, '-c', code])
         self.assertEqual(0, rc)
+
+
+class JsonPatchTest(testtools.TestCase):
+
+    def test_adds_replaces_and_removes(self):
+        patch = imageprops.Patch({'b': '2', 'a/b': 'x'}, ['gone', 'absent'])
+        ops = imageprops.json_patch(patch, {'name': 'n', 'min_ram': 5},
+                                    live={'gone': '1', 'b': 'old'})
+        self.assertEqual([
+            {'op': 'replace', 'path': '/min_ram', 'value': 5},
+            {'op': 'replace', 'path': '/name', 'value': 'n'},
+            {'op': 'add', 'path': '/a~1b', 'value': 'x'},
+            {'op': 'add', 'path': '/b', 'value': '2'},
+            {'op': 'remove', 'path': '/gone'},
+        ], ops)
+
+    def test_never_moves_or_copies(self):
+        # Remove A and add B with A's value: jsonpatch would say "move".
+        patch = imageprops.compute_patch({'a': 'v'}, {'b': 'v'})
+        ops = imageprops.json_patch(patch, live={'a': 'v'})
+        self.assertEqual(['add', 'remove'], [op['op'] for op in ops])
+
+    def test_values_already_live_are_skipped(self):
+        patch = imageprops.Patch({'a': '1', 'b': '2'}, [])
+        self.assertEqual(
+            [{'op': 'add', 'path': '/b', 'value': '2'}],
+            imageprops.json_patch(patch, live={'a': '1', 'b': '1'}))
+        self.assertEqual([], imageprops.json_patch(
+            imageprops.Patch({}, ['x']), live={}))
+
+    def test_without_live_state_removals_are_not_guessed(self):
+        patch = imageprops.Patch({'a': '1'}, [])
+        self.assertEqual([{'op': 'add', 'path': '/a', 'value': '1'}],
+                         imageprops.json_patch(patch))
+
+    def test_pointer_escaping(self):
+        self.assertEqual('/~0~1x~01', imageprops.pointer('~/x~1'))
+        self.assertEqual('/a b', imageprops.pointer('a b'))
