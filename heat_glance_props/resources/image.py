@@ -25,8 +25,10 @@ from oslo_log import log as logging
 from oslo_serialization import jsonutils
 from oslo_utils import excutils
 
+from heat_glance_props import catalog
 from heat_glance_props import glance_errors
 from heat_glance_props import imageprops
+from heat_glance_props import opts
 
 LOG = logging.getLogger(__name__)
 
@@ -453,12 +455,10 @@ class GlanceImage(heat_image.GlanceWebImage):
         if problems:
             msg = _('Resource "%(name)s": %(problems)s') % {
                 'name': self.name,
-                'problems': ' '.join(m for _k, m in problems)}
+                'problems': '; '.join(m for _k, m in problems)}
             raise exception.StackValidationFailed(message=msg)
 
         # The image property catalog ([glance_properties] in heat.conf).
-        from heat_glance_props import catalog
-        from heat_glance_props import opts
         mode, catalog_files = opts.settings()
         try:
             review = catalog.check_maps(maps, mode, catalog_files)
@@ -472,7 +472,7 @@ class GlanceImage(heat_image.GlanceWebImage):
         if review.errors:
             msg = _('Resource "%(name)s": %(problems)s') % {
                 'name': self.name,
-                'problems': ' '.join(f.message for f in review.errors)}
+                'problems': '; '.join(f.message for f in review.errors)}
             raise exception.StackValidationFailed(message=msg)
 
         is_public = self.properties[self.IS_PUBLIC]

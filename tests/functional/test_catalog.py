@@ -202,7 +202,7 @@ class CatalogValidationTest(base.FunctionalTestCase):
         for name, message in by_resource.items():
             # Same findings, same words, same order.
             expected = 'Resource "%s": %s' % (
-                name, ' '.join(m for _k, m in found[name]))
+                name, '; '.join(m for _k, m in found[name]))
             self.assertEqual(expected, message)
         self.assertEqual(
             ['hw_machine_type', 'hw_tpm_modle', 'hw_tpm_version'],
