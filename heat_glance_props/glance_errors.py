@@ -92,6 +92,9 @@ def explain(code, details, image_id, keys=(), action='update'):
         return _("Glance refused to %(action)s image %(id)s in its current "
                  "state: %(reason)s. Wait for the image to settle, then "
                  "update the stack again.") % args
+    if not keys:
+        return _("Glance refused to %(action)s image %(id)s (HTTP "
+                 "%(code)s): %(reason)s.") % args
     args['keys'] = format_keys(keys)
     return _("Glance refused to %(action)s image %(id)s (HTTP %(code)s): "
              "%(reason)s. Key(s) sent: %(keys)s.") % args

@@ -253,6 +253,7 @@ class GlanceImage(heat_image.GlanceWebImage):
         try:
             with self._glance_errors('create', image.id, managed):
                 self._apply(image.id, imageprops.Patch(managed, []))
+            with self._glance_errors('create', image.id):
                 images.image_import(image.id, method='web-download',
                                     uri=self.properties[self.LOCATION])
         except Exception:

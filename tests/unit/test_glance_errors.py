@@ -1,0 +1,79 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Messages for Glance's refusals: no Heat, no Glance."""
+
+import testtools
+
+from heat_glance_props import glance_errors
+
+
+class ReasonTest(testtools.TestCase):
+
+    def test_unescaped_and_without_status_line(self):
+        self.assertEqual(
+            "Attribute 'x' is reserved",
+            glance_errors.glance_reason(
+                '403 Forbidden: Attribute &#x27;x&#x27; is reserved.'))
+        self.assertEqual('No image found with ID 1',
+                         glance_errors.glance_reason(
+                             'HTTP 404 Not Found: No image found with ID 1'))
+        self.assertEqual('plain', glance_errors.glance_reason('plain'))
+        self.assertEqual('no reason given', glance_errors.glance_reason(''))
+
+    def test_format_keys(self):
+        self.assertEqual("'a', 'b'", glance_errors.format_keys(['b', 'a']))
+        keys = ['k%02d' % i for i in range(13)]
+        shown = glance_errors.format_keys(keys)
+        self.assertIn("'k09' and 3 more", shown)
+        self.assertNotIn('k10', shown)
+
+
+class ExplainTest(testtools.TestCase):
+
+    def test_protected_key_names_glance_key(self):
+        msg = glance_errors.explain(
+            403, 'Attribute &#x27;x_p&#x27; is reserved.', 'img-1',
+            keys=['a', 'x_p'])
+        self.assertIn('Glance refused to update image img-1', msg)
+        self.assertIn("Attribute 'x_p' is reserved", msg)
+        self.assertIn("Key(s) 'x_p' are protected", msg)
+        self.assertNotIn("'a'", msg)
+        self.assertIn('none of the changes', msg)
+
+    def test_quota(self):
+        msg = glance_errors.explain(
+            413, 'The limit has been exceeded on the number of allowed '
+            'image properties. Attempted: 140, Maximum: 128', 'img-1',
+            action='create')
+        self.assertIn('Glance refused to create image img-1', msg)
+        self.assertIn('would have 140 properties, more than the 128', msg)
+        self.assertIn('image_property_quota', msg)
+
+    def test_not_found_conflict_and_other(self):
+        self.assertIn('Image img-1 no longer exists in Glance',
+                      glance_errors.explain(404, 'gone', 'img-1'))
+        self.assertIn('in its current state: busy',
+                      glance_errors.explain(409, 'busy', 'img-1'))
+        self.assertEqual(
+            "Glance refused to update image img-1 (HTTP 400): bad. "
+            "Key(s) sent: 'k'.",
+            glance_errors.explain(400, 'bad', 'img-1', keys=['k']))
+        self.assertEqual(
+            'Glance refused to create image (not created) (HTTP 400): bad.',
+            glance_errors.explain(400, 'bad', None, action='create'))
+
+    def test_unreachable(self):
+        msg = glance_errors.unreachable('http://g:9292', 'refused', 'img-1')
+        self.assertIn('Glance is unreachable at http://g:9292 (refused)',
+                      msg)
+        self.assertIn('the same image is patched in place', msg)
