@@ -348,40 +348,49 @@ class GlanceImage(heat_image.GlanceWebImage):
                                          self._managed(new))
         attributes = self._core_changes(old, new)
         keys = set(patch.changed) | set(patch.removed)
+        tags = self._set_diff(old, new, self.TAGS,
+                              self.TAGS in prop_diff or self._live_state)
+        members = self._set_diff(old, new, self.MEMBERS,
+                                 self.MEMBERS in prop_diff)
+        active = new.get(self.ACTIVE) if self.ACTIVE in prop_diff else None
 
+        if (attributes or keys or any(tags) or any(members) or
+                active is False):
+            # Until Heat stores the new properties, remember the keys this
+            # update touches: if it does not complete, the next update (a
+            # retry or a rollback) compares them with Glance's live values.
+            self.data_set(self.PENDING_KEYS,
+                          jsonutils.dumps(sorted(keys | pending)))
+
+        ignore = self.client_plugin().ignore_conflict_and_not_found
         with self._glance_errors('update', self.resource_id, keys):
-            if self.TAGS in prop_diff or self._live_state:
-                before = set(old.get(self.TAGS) or [])
-                after = set(new.get(self.TAGS) or [])
-                for tag in sorted(after - before):
-                    self.client().image_tags.update(self.resource_id, tag)
-                for tag in sorted(before - after):
-                    with self.client_plugin().ignore_not_found:
-                        self.client().image_tags.delete(self.resource_id,
-                                                        tag)
-
-            if self.MEMBERS in prop_diff:
-                members = self.client().image_members
-                before = set(old.get(self.MEMBERS) or [])
-                after = set(new.get(self.MEMBERS) or [])
-                for member in sorted(after - before):
-                    members.create(self.resource_id, member)
-                for member in sorted(before - after):
-                    with self.client_plugin().ignore_not_found:
-                        members.delete(self.resource_id, member)
-
+            for tag in tags[0]:
+                self.client().image_tags.update(self.resource_id, tag)
+            for tag in tags[1]:
+                with ignore:
+                    self.client().image_tags.delete(self.resource_id, tag)
+            for member in members[0]:
+                with ignore:
+                    self.client().image_members.create(self.resource_id,
+                                                       member)
+            for member in members[1]:
+                with ignore:
+                    self.client().image_members.delete(self.resource_id,
+                                                       member)
             if attributes or keys:
-                # Until Heat stores the new properties, remember which keys
-                # this request touches: a retry or a rollback then compares
-                # them with Glance's live values.
-                self.data_set(self.PENDING_KEYS,
-                              jsonutils.dumps(sorted(keys | pending)))
                 self._apply(self.resource_id, patch, attributes)
-
-            active = new.get(self.ACTIVE)
-            if self.ACTIVE in prop_diff and active is False:
+            if active is False:
                 images.deactivate(self.resource_id)
-        return {'active': active if self.ACTIVE in prop_diff else None}
+        return {'active': active}
+
+    @staticmethod
+    def _set_diff(old, new, key, changed):
+        """``(added, removed)`` sorted lists of a list property's items."""
+        if not changed:
+            return [], []
+        before = set(old.get(key) or [])
+        after = set(new.get(key) or [])
+        return sorted(after - before), sorted(before - after)
 
     def check_update_complete(self, state):
         active = state['active']
