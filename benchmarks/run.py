@@ -37,10 +37,10 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #: What each mode measures. "full" is what doc/benchmarks.rst shows.
 MODES = {
     'full': {
-        'sizes_mib': [16, 128, 512], 'size_reps': 5,
+        'sizes_mib': [16, 128, 512], 'size_reps': 4,
         'request_n': 10,
         'scale_ns': [10, 128, 1000], 'scale_reps': 3,
-        'fleet_images': 50, 'fleet_size_mib': 16, 'fleet_reps': 3,
+        'fleet_images': 50, 'fleet_size_mib': 16, 'fleet_reps': 2,
     },
     'quick': {
         'sizes_mib': [16, 128], 'size_reps': 3,
@@ -105,7 +105,14 @@ def _round(value):
     return value
 
 
-def run(mode, sections, log=print):
+def _save(results, output):
+    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+    with open(output, 'w') as f:
+        json.dump(_round(results), f, indent=1, sort_keys=True)
+        f.write('\n')
+
+
+def run(mode, sections, output, log=print):
     """Run the benchmarks of ``mode``; return the results as a dict."""
     from benchmarks import cases
     from benchmarks import report
@@ -124,34 +131,51 @@ def run(mode, sections, log=print):
     }
     data = glance.DataServer()
     server = glance.GlanceServer(data, quota=-1)
+    steps = {
+        'in_place_vs_replacement': (
+            'in place vs replacement, images of %s MiB' % (
+                settings['sizes_mib'],),
+            lambda bench: cases.in_place_vs_replacement(
+                bench, settings['sizes_mib'], settings['size_reps'])),
+        'requests': (
+            'requests per operation, N = %d' % settings['request_n'],
+            lambda bench: cases.requests_per_operation(
+                bench, settings['request_n'])),
+        'scaling': (
+            'scaling, N = %s' % (settings['scale_ns'],),
+            lambda bench: cases.scaling(
+                bench, settings['scale_ns'], settings['scale_reps'])),
+        'fleet': (
+            'a stack of %d images' % settings['fleet_images'],
+            lambda bench: cases.fleet(
+                bench, settings['fleet_images'],
+                settings['fleet_size_mib'], settings['fleet_reps'])),
+    }
+    results['section_s'] = {}
+    data = glance.DataServer()
+    server = glance.GlanceServer(data, quota=-1)
     try:
         server.start()
         bench = cases.Bench(data, server)
-        if 'in_place_vs_replacement' in sections:
-            log('* in place vs replacement, sizes %s MiB' % (
-                settings['sizes_mib'],))
-            results['in_place_vs_replacement'] = (
-                cases.in_place_vs_replacement(
-                    bench, settings['sizes_mib'], settings['size_reps']))
-        if 'requests' in sections:
-            log('* requests per operation, N = %d' % settings['request_n'])
-            results['requests'] = cases.requests_per_operation(
-                bench, settings['request_n'])
-        if 'scaling' in sections:
-            log('* scaling, N = %s' % (settings['scale_ns'],))
-            results['scaling'] = cases.scaling(
-                bench, settings['scale_ns'], settings['scale_reps'])
-        if 'fleet' in sections:
-            log('* a stack of %d images' % settings['fleet_images'])
-            results['fleet'] = cases.fleet(
-                bench, settings['fleet_images'],
-                settings['fleet_size_mib'], settings['fleet_reps'])
+        for name in SECTIONS:
+            if name not in sections:
+                continue
+            title, fn = steps[name]
+            log('* %s' % title)
+            wall0 = time.perf_counter()
+            results[name] = fn(bench)
+            results['section_s'][name] = time.perf_counter() - wall0
+            log('  done in %.0f s' % results['section_s'][name])
+            # Keep what is measured so far, should a later section fail.
+            _save(results, output)
     finally:
         server.destroy()
         data.stop()
     results['checks'] = report.checks(results)
     results['duration_s'] = time.perf_counter() - started
-    return _round(results)
+    results = _round(results)
+    _save(results, output)
+    return results
 
 
 def main(argv=None):
@@ -172,11 +196,7 @@ def main(argv=None):
                                          '%s.json' % args.mode)
     print('Benchmarks (%s mode), started %s' % (
         args.mode, time.strftime('%H:%M:%S')))
-    results = run(args.mode, sections)
-    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
-    with open(output, 'w') as f:
-        json.dump(results, f, indent=1, sort_keys=True)
-        f.write('\n')
+    results = run(args.mode, sections, output)
     m = results['machine']
     print('\n%d CPUs (%s), %s GiB RAM, Python %s, glance %s, heat %s\n' % (
         m['nproc'], m['cpu_model'], m['ram_gib'], m['python'],
