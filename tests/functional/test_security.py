@@ -143,6 +143,12 @@ class NoTokenInLogsTest(base.FunctionalTestCase):
         self.debug_log = self.useFixture(fixtures.FakeLogger(
             level=logging.DEBUG, format='%(levelname)s [%(name)s] '
             '%(message)s'))
+        # Even if a logging setup gave these loggers levels of their own.
+        for name in ('heat', 'heat_glance_props', 'glanceclient',
+                     'keystoneauth', 'urllib3'):
+            logger = logging.getLogger(name)
+            self.addCleanup(logger.setLevel, logger.level)
+            logger.setLevel(logging.DEBUG)
 
     def assert_no_token(self, name, text):
         # The token, or its random part alone.
