@@ -46,12 +46,6 @@ def format_keys(keys):
     return shown or _('(no key)')
 
 
-def refused_keys(reason, keys):
-    """The keys a refusal is about: those Glance named, else all sent."""
-    named = _ATTRIBUTE.findall(reason)
-    return named or sorted(keys)
-
-
 def explain(code, details, image_id, keys=(), action='update'):
     """The message for an HTTP error Glance answered a change with.
 
@@ -65,12 +59,20 @@ def explain(code, details, image_id, keys=(), action='update'):
     args = {'id': image_id or _('(not created)'), 'reason': reason,
             'action': action, 'code': code}
     if code == 403:
-        args['keys'] = format_keys(refused_keys(reason, keys))
+        named = _ATTRIBUTE.findall(reason)
+        if named:
+            args['keys'] = format_keys(named)
+            return _("Glance refused to %(action)s image %(id)s: "
+                     "%(reason)s. Key(s) %(keys)s are protected or reserved "
+                     "in this cloud; remove them from the template or ask "
+                     "the cloud operator for the role that may set them. "
+                     "Glance applied none of the changes of this "
+                     "request.") % args
         return _("Glance refused to %(action)s image %(id)s: %(reason)s. "
-                 "Key(s) %(keys)s are protected or reserved in this cloud; "
-                 "remove them from the template or ask the cloud operator "
-                 "for the role that may set them. Glance applied none of "
-                 "the changes of this request.") % args
+                 "Glance's policy does not allow this change for your "
+                 "role; remove it from the template or ask the cloud "
+                 "operator. Glance applied none of the changes of this "
+                 "request.") % args
     if code == 413:
         match = _QUOTA.search(reason)
         if match:
@@ -105,6 +107,10 @@ def unreachable(endpoint, details, image_id, action='update'):
     args = {'endpoint': endpoint or _('(unknown endpoint)'),
             'reason': glance_reason(details), 'action': action,
             'id': image_id or _('(not created)')}
+    if action == 'create':
+        return _("Glance is unreachable at %(endpoint)s (%(reason)s); "
+                 "could not create the image. When Glance is back, update "
+                 "the stack again to create it.") % args
     return _("Glance is unreachable at %(endpoint)s (%(reason)s); could "
              "not %(action)s image %(id)s. When Glance is back, update the "
              "stack again: the same image is patched in place.") % args

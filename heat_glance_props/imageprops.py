@@ -193,6 +193,15 @@ def _short(key):
     return key if len(key) <= 40 else key[:37] + '...'
 
 
+def _outside_bmp(text):
+    """Whether a string has a character Glance refuses (above U+FFFF)."""
+    return any(ord(c) > 0xFFFF for c in text)
+
+
+#: How a template author calls the types a YAML value can have.
+_TYPE_NAMES = {'dict': 'map', 'list': 'list'}
+
+
 def _key_problem(key, map_name, first_class):
     """The message for a bad key, or None for a good one."""
     args = {'map': map_name, 'key': _short(key) if isinstance(key, str)
@@ -209,15 +218,23 @@ def _key_problem(key, map_name, first_class):
         return _("key '%(key)s' in '%(map)s' is %(length)d characters "
                  "long; Glance accepts at most %(max)d. Use a shorter "
                  "key.") % args
+    if key != key.strip():
+        return _("key '%(key)s' in '%(map)s' starts or ends with white "
+                 "space, which Glance strips from the keys it is sent; "
+                 "remove the white space.") % args
+    if _outside_bmp(key):
+        return _("key '%(key)s' in '%(map)s' has a character above "
+                 "U+FFFF (such as an emoji), which Glance refuses in "
+                 "property names; remove it.") % args
     if key in READ_ONLY_KEYS:
         return _("key '%(key)s' in '%(map)s' is a read-only image "
                  "attribute that Glance computes itself; remove it from "
                  "'%(map)s'.") % args
     if key in RESERVED_KEYS or key.startswith(RESERVED_PREFIX):
         args['prefix'] = RESERVED_PREFIX
-        return _("key '%(key)s' in '%(map)s' is reserved by Glance (so "
-                 "are 'location', 'deleted', 'deleted_at' and every key "
-                 "starting with '%(prefix)s'); remove it from "
+        return _("key '%(key)s' in '%(map)s' is reserved by Glance, which "
+                 "keeps 'location', 'deleted', 'deleted_at' and every key "
+                 "starting with '%(prefix)s' for itself; remove it from "
                  "'%(map)s'.") % args
     if key in CORE_KEYS:
         prop = CORE_KEYS[key]
@@ -241,13 +258,18 @@ def _key_problem(key, map_name, first_class):
 
 
 def _value_problem(key, value, map_name):
+    args = {'map': map_name, 'key': _short(key)}
     try:
-        normalise_value(value)
+        value = normalise_value(value)
     except TypeError as exc:
-        args = {'map': map_name, 'key': _short(key), 'type': str(exc)}
+        args['type'] = _TYPE_NAMES.get(str(exc), str(exc))
         return _("value of key '%(key)s' in '%(map)s' is a %(type)s; image "
                  "property values must be strings, numbers or booleans "
                  "(write a list or map as a string, e.g. JSON).") % args
+    if value is not None and _outside_bmp(value):
+        return _("value of key '%(key)s' in '%(map)s' has a character "
+                 "above U+FFFF (such as an emoji), which Glance refuses in "
+                 "property values; remove it.") % args
     return None
 
 

@@ -168,7 +168,9 @@ class GlanceImage(heat_image.GlanceWebImage):
 
     def _managed(self, props):
         """The normalised map of free properties the template sets."""
-        first_class = dict((k, props.get(k)) for k in self.FREE_PROPERTIES)
+        # Heat gives an empty string for a string property set to null.
+        first_class = dict((k, props.get(k) or None)
+                           for k in self.FREE_PROPERTIES)
         return imageprops.merge(first_class,
                                 props.get(self.EXTRA_PROPERTIES),
                                 props.get(self.IMAGE_PROPERTIES))
@@ -364,6 +366,9 @@ class GlanceImage(heat_image.GlanceWebImage):
 
         ignore = self.client_plugin().ignore_conflict_and_not_found
         with self._glance_errors('update', self.resource_id, keys):
+            # The PATCH first: when Glance refuses it, nothing has changed.
+            if attributes or keys:
+                self._apply(self.resource_id, patch, attributes)
             for tag in tags[0]:
                 self.client().image_tags.update(self.resource_id, tag)
             for tag in tags[1]:
@@ -377,8 +382,6 @@ class GlanceImage(heat_image.GlanceWebImage):
                 with ignore:
                     self.client().image_members.delete(self.resource_id,
                                                        member)
-            if attributes or keys:
-                self._apply(self.resource_id, patch, attributes)
             if active is False:
                 images.deactivate(self.resource_id)
         return {'active': active}

@@ -169,6 +169,16 @@ class UpdateTest(base.FunctionalTestCase):
         self.update_stack(stk, self.template())
         self.assertEqual({}, self.props(stk))
 
+    def test_null_or_empty_first_class_property_is_not_set(self):
+        stk = self.create_stack(self.template(os_distro=None,
+                                              os_version=''))
+        self.assertEqual({}, self.props(stk))
+        self.update_stack(stk, self.template(os_distro='ubuntu',
+                                             os_version='24.04'))
+        self.update_stack(stk, self.template(os_distro=None,
+                                             os_version=''))
+        self.assertEqual({}, self.props(stk))
+
     def test_extra_properties_share_the_same_path(self):
         stk = self.create_stack(self.template(
             properties={'a': '1'}, extra_properties={'b': 2}))

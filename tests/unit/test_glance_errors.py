@@ -50,6 +50,15 @@ class ExplainTest(testtools.TestCase):
         self.assertNotIn("'a'", msg)
         self.assertIn('none of the changes', msg)
 
+    def test_policy_refusal_is_not_called_a_protected_key(self):
+        msg = glance_errors.explain(
+            403, 'You are not authorized to complete publicize_image '
+            'action.', 'img-1', keys=['new'])
+        self.assertIn('publicize_image', msg)
+        self.assertIn("Glance's policy does not allow this change", msg)
+        self.assertNotIn('protected', msg)
+        self.assertNotIn("'new'", msg)
+
     def test_quota(self):
         msg = glance_errors.explain(
             413, 'The limit has been exceeded on the number of allowed '
@@ -77,3 +86,7 @@ class ExplainTest(testtools.TestCase):
         self.assertIn('Glance is unreachable at http://g:9292 (refused)',
                       msg)
         self.assertIn('the same image is patched in place', msg)
+        msg = glance_errors.unreachable('http://g:9292', 'refused', None,
+                                        action='create')
+        self.assertIn('could not create the image', msg)
+        self.assertNotIn('patched in place', msg)

@@ -148,6 +148,18 @@ class FindProblemsTest(testtools.TestCase):
         self.assertEqual([], self.problems({'os_distro': 'x'},
                                            first_class=()))
 
+    def test_white_space_around_a_key(self):
+        for key in (' k', 'k ', '\tk', ' '):
+            self.assert_one({key: 'x'}, key, 'white space')
+        self.assertEqual([], self.problems({'a b': 'x'}))
+
+    def test_characters_above_u_ffff(self):
+        self.assert_one({'smile-\U0001f600': 'x'}, 'smile-\U0001f600',
+                        'above U+FFFF', 'property names')
+        self.assert_one({'k': 'smile \U0001f600'}, 'k', "value of key 'k'",
+                        'above U+FFFF', 'property values')
+        self.assertEqual([], self.problems({'ключ': 'значение \u2603'}))
+
     def test_key_in_both_maps(self):
         problems = self.problems({'k': '1'}, {'k': '2'})
         self.assertEqual(1, len(problems))
@@ -156,7 +168,7 @@ class FindProblemsTest(testtools.TestCase):
 
     def test_list_and_map_values(self):
         self.assert_one({'k': [1, 2]}, 'k', "value of key 'k'", 'a list')
-        self.assert_one({'k': {'a': 1}}, 'k', "value of key 'k'", 'a dict')
+        self.assert_one({'k': {'a': 1}}, 'k', "value of key 'k'", 'a map')
 
     def test_every_problem_is_reported(self):
         problems = self.problems({'': 1, 'status': 'x', 'ok': 'fine',
