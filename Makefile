@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: all venv demo test clean
+.PHONY: all venv demo test minicloud clean
 
 all: test
 
@@ -20,5 +20,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	VENV=$(VENV) tools/run-tests.sh
 
+# The local cloud of the mini-cloud test tier, until Ctrl-C (prints the
+# OS_* variables for the openstack command).
+minicloud: $(STAMP)
+	tools/minicloud/setup.sh
+	$(VENV)/bin/python -m tests.minicloud.cloud
+
 clean:
-	rm -rf $(VENV) .stestr *.egg-info
+	rm -rf $(VENV) .stestr *.egg-info build/matrix

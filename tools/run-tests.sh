@@ -1,6 +1,16 @@
 #!/usr/bin/env bash
 # Run the whole test suite: flake8 (with hacking), then every test with
 # stestr. Extra arguments go to "stestr run" (e.g. a test filter).
+#
+# The stestr run includes the mini-cloud tier (tests/minicloud: Keystone,
+# Glance, heat-api, heat-engine and RabbitMQ on 127.0.0.1, driven with the
+# openstack command); tools/minicloud/setup.sh installs RabbitMQ for it
+# first when it is missing. Set HGP_SKIP_MINICLOUD=1 to skip that tier.
+#
+# HGP_MATRIX=1 also runs the Heat release matrix (tools/matrix.sh: the
+# functional suite on the oldest supported Heat release) when no test
+# filter is given; see doc/heat-releases.rst for why it is not on by
+# default yet.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bin=${VENV:-.venv}/bin
@@ -11,12 +21,18 @@ if ! "$bin/flake8"; then
     exit 1
 fi
 
+if [ "${HGP_SKIP_MINICLOUD:-0}" != 1 ]; then
+    tools/minicloud/setup.sh || exit 1
+fi
+
 echo "== stestr"
 "$bin/stestr" run --color "$@"
 rc=$?
 
-# One plain summary line, counted from the subunit stream of the run.
-"$bin/stestr" last --subunit 2>/dev/null | "$bin/python" -c '
+# Counts of the last run of a stestr repository, from its subunit stream:
+# "passed failed skipped".
+count() {
+    "$bin/stestr" "$@" last --subunit 2>/dev/null | "$bin/python" -c '
 import sys
 import subunit
 import testtools
@@ -29,7 +45,28 @@ stream.run(result)
 result.stopTestRun()
 failed = len(result.errors) + len(result.failures)
 skipped = len(result.skipped)
-passed = result.testsRun - failed - skipped
-print("tests: %d passed, %d failed, %d skipped" % (passed, failed, skipped))
+print(result.testsRun - failed - skipped, failed, skipped)
 '
+}
+read -r passed failed skipped < <(count)
+passed=${passed:-0} failed=${failed:-0} skipped=${skipped:-0}
+
+# The Heat release matrix: the functional suite again, on the oldest
+# supported Heat release (see doc/heat-releases.rst).
+if [ $# -eq 0 ] && [ "${HGP_MATRIX:-0}" = 1 ]; then
+    echo "== Heat release matrix"
+    VENV=${VENV:-.venv} tools/matrix.sh || rc=1
+    for constraints in tools/constraints/heat-*.txt; do
+        release=${constraints#tools/constraints/heat-}
+        release=${release%.txt}
+        [ -d "build/matrix/stestr-heat-$release" ] || continue
+        read -r p f s < <(count --repo-url "build/matrix/stestr-heat-$release")
+        passed=$((passed + ${p:-0}))
+        failed=$((failed + ${f:-0}))
+        skipped=$((skipped + ${s:-0}))
+    done
+fi
+
+# One plain summary line for everything that ran.
+echo "tests: $passed passed, $failed failed, $skipped skipped"
 exit $rc

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Heat release matrix: run the in-process functional suite (tests/functional)
+# against older Heat releases, each in its own virtualenv pinned by
+# tools/constraints/heat-<release>.txt. The newest release is what the main
+# virtualenv (.venv, upper-constraints.txt) runs in the main test run.
+#
+# Usage: tools/matrix.sh [RELEASE...]     (default: every constraints file)
+# Extra "stestr run" arguments: HGP_MATRIX_STESTR_ARGS (e.g. --serial).
+# Environment: VENV (the main virtualenv, default .venv), PYTHON (to create
+# the release virtualenvs, default python3).
+#
+# Glance (the server the suite talks to) runs from the main virtualenv
+# (HGP_GLANCE_PYTHON); Heat, glanceclient and the test tools come from the
+# release's virtualenv. Prints one "heat-<release>: N passed, ..." line per
+# release and exits non-zero if any release failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+main_python=$(cd "${VENV:-.venv}/bin" && pwd)/python
+python=${PYTHON:-python3}
+# Under build/ (ignored by git and by flake8): one virtualenv and one
+# stestr repository per release.
+work=build/matrix
+mkdir -p "$work"
+
+releases=("$@")
+if [ ${#releases[@]} -eq 0 ]; then
+    for f in tools/constraints/heat-*.txt; do
+        r=${f#tools/constraints/heat-}
+        releases+=("${r%.txt}")
+    done
+fi
+
+# The release virtualenv gets what the functional suite imports, at the
+# release's versions. The plugin itself is installed without its
+# dependencies: the release's own versions are the point of the exercise
+# (tools/matrix.sh prints what "pip check" says about them).
+packages=(openstack-heat python-glanceclient keystoneauth1 oslo.config
+          oslo.i18n oslo.log oslo.utils pbr PyYAML fixtures hypothesis
+          python-subunit stestr testtools)
+
+build() {
+    local venv=$1 constraints=$2
+    local stamp=$venv/.installed
+    if [ -f "$stamp" ] && [ "$stamp" -nt "$constraints" ] &&
+            [ "$stamp" -nt setup.cfg ] && [ "$stamp" -nt tools/matrix.sh ]; then
+        return 0
+    fi
+    rm -rf "$venv"
+    local log
+    log=$(mktemp)
+    if "$python" -m venv "$venv" &&
+            "$venv/bin/python" -m pip install --upgrade pip >"$log" 2>&1 &&
+            "$venv/bin/python" -m pip install -c "$constraints" \
+                "${packages[@]}" >>"$log" 2>&1 &&
+            "$venv/bin/python" -m pip install --no-deps -e . >>"$log" 2>&1
+    then
+        rm -f "$log"
+        touch "$stamp"
+    else
+        grep -v '^WARNING: Location' "$log" | tail -30 >&2
+        rm -f "$log"
+        return 1
+    fi
+}
+
+summary() {
+    # Count the last run of the release's stestr repository.
+    "$1/bin/stestr" --repo-url "$2" last --subunit 2>/dev/null |
+        "$1/bin/python" -c '
+import sys
+import subunit
+import testtools
+
+result = testtools.StreamSummary()
+stream = subunit.ByteStreamToStreamResult(sys.stdin.buffer,
+                                          non_subunit_name="stdout")
+result.startTestRun()
+stream.run(result)
+result.stopTestRun()
+failed = len(result.errors) + len(result.failures)
+skipped = len(result.skipped)
+passed = result.testsRun - failed - skipped
+print("%s: %d passed, %d failed, %d skipped" % (sys.argv[1], passed,
+                                                failed, skipped))
+' "heat-$3"
+}
+
+status=0
+for release in "${releases[@]}"; do
+    constraints=tools/constraints/heat-$release.txt
+    venv=$work/heat-$release
+    repo=$work/stestr-heat-$release
+    if [ ! -f "$constraints" ]; then
+        echo "no constraints file $constraints" >&2
+        status=1
+        continue
+    fi
+    echo "== Heat $release: building $venv"
+    if ! build "$venv" "$constraints"; then
+        echo "heat-$release: could not build $venv" >&2
+        status=1
+        continue
+    fi
+    echo "   $("$venv/bin/python" -c 'import heat.version as v
+print("openstack-heat", v.version_info.version_string())')"
+    "$venv/bin/python" -m pip check 2>&1 | sed 's/^/   pip check: /'
+    echo "== Heat $release: tests/functional"
+    mkdir -p "$repo"
+    # Not the benchmark tool's smoke test: it reports the versions of the
+    # virtualenv it runs in, which has no Glance, and it measures rather
+    # than checks the plugin.
+    HGP_GLANCE_PYTHON=$main_python "$venv/bin/stestr" --repo-url "$repo" \
+        --test-path ./tests/functional --top-dir ./ run \
+        --exclude-regex 'test_benchmark_smoke' ${HGP_MATRIX_STESTR_ARGS:-} ||
+        status=1
+    summary "$venv" "$repo" "$release"
+done
+exit $status
