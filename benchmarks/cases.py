@@ -487,14 +487,30 @@ def _sdk_ops(bench, n):
     return out
 
 
+def eventlet_patched():
+    """Whether the process runs on eventlet (older Heat test setups)."""
+    try:
+        from eventlet import patcher
+    except ImportError:
+        return False
+    return patcher.is_monkey_patched('thread')
+
+
 def requests_per_operation(bench, n):
     clients = {
         'plugin': _heat_client_ops(bench, n, 'OS::Glance::Image',
                                    'properties'),
         'heat_webimage': _heat_client_ops(bench, n, 'OS::Glance::WebImage',
                                           'extra_properties'),
-        'openstacksdk': _sdk_ops(bench, n),
     }
+    if eventlet_patched():
+        # Older Heat releases set up eventlet for their test package, and
+        # openstacksdk then hangs in this process.
+        clients['openstacksdk'] = {
+            'skipped': 'openstacksdk does not run in an eventlet-patched '
+                       'process (Heat before 2025.1 in-process)'}
+    else:
+        clients['openstacksdk'] = _sdk_ops(bench, n)
     return {'n_properties': n, 'clients': clients}
 
 

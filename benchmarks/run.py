@@ -170,7 +170,10 @@ def run(mode, sections, output, log=print):
             _save(results, output)
     finally:
         server.destroy()
-        data.stop()
+        if not cases.eventlet_patched():
+            # (Under eventlet, stopping the server thread never returns;
+            # it is a daemon thread and ends with the process.)
+            data.stop()
     results['checks'] = report.checks(results)
     results['duration_s'] = time.perf_counter() - started
     results = _round(results)

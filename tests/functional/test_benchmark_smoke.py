@@ -101,6 +101,9 @@ class BenchmarkSmokeTest(testtools.TestCase):
     def check_other_clients(self, results):
         clients = results['requests']['clients']
         for name in ('heat_webimage', 'openstacksdk'):
+            if clients[name].get('skipped'):
+                # openstacksdk is not measured under an older Heat.
+                continue
             change = clients[name]['change_one']
             self.assertTrue(change['properties_ok'], name)
             self.assertEqual(1, change['by_method']['PATCH'], name)
