@@ -38,6 +38,25 @@ packages=(openstack-heat python-glanceclient keystoneauth1 oslo.config
           oslo.i18n oslo.log oslo.utils pbr PyYAML fixtures hypothesis
           python-subunit stestr testtools)
 
+# Older releases run on eventlet 0.35, whose green http.server (imported by
+# heat.common.wsgi through eventlet.wsgi) swaps green copies of socketserver
+# and threading into sys.modules while it loads. A test process that
+# imports Heat before the harness then gets an http.server whose
+# "threads" are greenlets: the harness's data server parks a request
+# handler forever and Glance's web-download of the image data never gets
+# an answer (the stack create stalls until its timeout). Loading
+# eventlet.wsgi first, then the real http.server, socketserver and
+# threading, at interpreter start (a .pth file of the release's
+# virtualenv) keeps the real modules for everyone. Heat's behaviour is
+# unchanged; only the import order of the test process is fixed.
+preload() {
+    local site
+    site=$("$1/bin/python" -c \
+        'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    echo "import eventlet.wsgi, http.server, socketserver, threading" \
+        >"$site/zz_hgp_matrix_preload.pth"
+}
+
 build() {
     local venv=$1 constraints=$2
     local stamp=$venv/.installed
@@ -55,6 +74,7 @@ build() {
             "$venv/bin/python" -m pip install --no-deps -e . >>"$log" 2>&1
     then
         rm -f "$log"
+        preload "$venv"
         touch "$stamp"
     else
         grep -v '^WARNING: Location' "$log" | tail -30 >&2
