@@ -158,9 +158,10 @@ class ModelTest(base.FunctionalTestCase):
             if data.draw(st.booleans(), label='first-class'):
                 name = data.draw(st.sampled_from(['os_distro', 'os_version',
                                                   'architecture']))
-                # No null here: Heat turns a null string property into ''.
+                # Null or '' in a first-class property means "not set".
                 first_class[name] = data.draw(
-                    st.one_of(st.sampled_from(['1', 'x']), TEXT), label=name)
+                    st.one_of(st.sampled_from(['1', 'x', '', None]), TEXT),
+                    label=name)
         else:
             maps, first_class = copy.deepcopy(previous)
             if kind == 'as strings':
@@ -168,7 +169,8 @@ class ModelTest(base.FunctionalTestCase):
                 for mapping in maps.values():
                     for key in mapping:
                         mapping[key] = _as_string(mapping[key])
-        expected = imageprops.normalise(first_class)
+        expected = imageprops.normalise(
+            dict((k, v or None) for k, v in first_class.items()))
         for mapping in maps.values():
             expected.update(imageprops.normalise(mapping))
         return (maps, first_class), expected
