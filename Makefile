@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: all venv demo test minicloud clean
+.PHONY: all venv demo test bench minicloud clean
 
 all: test
 
@@ -19,6 +19,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	VENV=$(VENV) tools/run-tests.sh
+
+# Benchmarks against a local Glance (doc/benchmarks.rst); e.g.
+# make bench BENCH_ARGS=--quick
+bench: $(STAMP)
+	$(VENV)/bin/python benchmarks/run.py $(BENCH_ARGS)
 
 # The local cloud of the mini-cloud test tier, until Ctrl-C (prints the
 # OS_* variables for the openstack command).

@@ -23,7 +23,10 @@ import collections
 import math
 import re
 
-from oslo_utils.imageutils import format_inspector
+try:
+    from oslo_utils.imageutils import format_inspector
+except ImportError:  # oslo.utils < 7.3.0 (2024.1) has no format inspector
+    format_inspector = None
 
 from heat_glance_props._i18n import _
 
@@ -99,6 +102,10 @@ class ImageError(Exception):
 
 def _read(path):
     """Run every inspector over the whole file; the matching inspector."""
+    if format_inspector is None:
+        raise ImageError(_('introspect needs oslo.utils 7.3.0 or newer (its '
+                           'image format inspector); this Python has an '
+                           'older one'))
     try:
         with open(path, 'rb') as f:
             wrapper = format_inspector.InspectWrapper(f)

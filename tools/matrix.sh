@@ -85,24 +85,10 @@ build() {
 
 summary() {
     # Count the last run of the release's stestr repository.
-    "$1/bin/stestr" --repo-url "$2" last --subunit 2>/dev/null |
-        "$1/bin/python" -c '
-import sys
-import subunit
-import testtools
-
-result = testtools.StreamSummary()
-stream = subunit.ByteStreamToStreamResult(sys.stdin.buffer,
-                                          non_subunit_name="stdout")
-result.startTestRun()
-stream.run(result)
-result.stopTestRun()
-failed = len(result.errors) + len(result.failures)
-skipped = len(result.skipped)
-passed = result.testsRun - failed - skipped
-print("%s: %d passed, %d failed, %d skipped" % (sys.argv[1], passed,
-                                                failed, skipped))
-' "heat-$3"
+    local p f s
+    read -r p f s < <("$1/bin/stestr" --repo-url "$2" last --subunit \
+        2>/dev/null | "$1/bin/python" tools/count-tests.py)
+    echo "heat-$3: ${p:-0} passed, ${f:-0} failed, ${s:-0} skipped"
 }
 
 status=0

@@ -31,21 +31,8 @@ rc=$?
 # Counts of the last run of a stestr repository, from its subunit stream:
 # "passed failed skipped".
 count() {
-    "$bin/stestr" "$@" last --subunit 2>/dev/null | "$bin/python" -c '
-import sys
-import subunit
-import testtools
-
-result = testtools.StreamSummary()
-stream = subunit.ByteStreamToStreamResult(sys.stdin.buffer,
-                                          non_subunit_name="stdout")
-result.startTestRun()
-stream.run(result)
-result.stopTestRun()
-failed = len(result.errors) + len(result.failures)
-skipped = len(result.skipped)
-print(result.testsRun - failed - skipped, failed, skipped)
-'
+    "$bin/stestr" "$@" last --subunit 2>/dev/null |
+        "$bin/python" tools/count-tests.py
 }
 read -r passed failed skipped < <(count)
 passed=${passed:-0} failed=${failed:-0} skipped=${skipped:-0}
