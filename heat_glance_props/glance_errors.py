@@ -56,19 +56,21 @@ def explain(code, details, image_id, keys=(), action='update'):
     :param action: ``'create'`` or ``'update'``.
     """
     reason = glance_reason(details)
-    args = {'id': image_id or _('(not created)'), 'reason': reason,
-            'action': action, 'code': code}
+    args = {'id': image_id, 'reason': reason, 'action': action,
+            'code': code,
+            'image': (_('image %s') % image_id) if image_id
+            else _('the image')}
     if code == 403:
         named = _ATTRIBUTE.findall(reason)
         if named:
             args['keys'] = format_keys(named)
-            return _("Glance refused to %(action)s image %(id)s: "
+            return _("Glance refused to %(action)s %(image)s: "
                      "%(reason)s. Key(s) %(keys)s are protected or reserved "
                      "in this cloud; remove them from the template or ask "
                      "the cloud operator for the role that may set them. "
                      "Glance applied none of the changes of this "
                      "request.") % args
-        return _("Glance refused to %(action)s image %(id)s: %(reason)s. "
+        return _("Glance refused to %(action)s %(image)s: %(reason)s. "
                  "Glance's policy does not allow this change for your "
                  "role; remove it from the template or ask the cloud "
                  "operator. Glance applied none of the changes of this "
@@ -77,13 +79,13 @@ def explain(code, details, image_id, keys=(), action='update'):
         match = _QUOTA.search(reason)
         if match:
             args['attempted'], args['maximum'] = match.groups()
-            return _("Glance refused to %(action)s image %(id)s: the image "
+            return _("Glance refused to %(action)s %(image)s: the image "
                      "would have %(attempted)s properties, more than the "
                      "%(maximum)s this cloud allows (image_property_quota). "
                      "Remove properties from the template or ask the cloud "
                      "operator to raise the quota. Glance applied none of "
                      "the changes of this request.") % args
-        return _("Glance refused to %(action)s image %(id)s: a quota is "
+        return _("Glance refused to %(action)s %(image)s: a quota is "
                  "exceeded: %(reason)s. Glance applied none of the changes "
                  "of this request.") % args
     if code == 404:
@@ -91,14 +93,14 @@ def explain(code, details, image_id, keys=(), action='update'):
                  "outside Heat?): %(reason)s. The next stack update creates "
                  "a new image.") % args
     if code == 409:
-        return _("Glance refused to %(action)s image %(id)s in its current "
+        return _("Glance refused to %(action)s %(image)s in its current "
                  "state: %(reason)s. Wait for the image to settle, then "
                  "update the stack again.") % args
     if not keys:
-        return _("Glance refused to %(action)s image %(id)s (HTTP "
+        return _("Glance refused to %(action)s %(image)s (HTTP "
                  "%(code)s): %(reason)s.") % args
     args['keys'] = format_keys(keys)
-    return _("Glance refused to %(action)s image %(id)s (HTTP %(code)s): "
+    return _("Glance refused to %(action)s %(image)s (HTTP %(code)s): "
              "%(reason)s. Key(s) sent: %(keys)s.") % args
 
 

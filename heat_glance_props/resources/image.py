@@ -245,25 +245,31 @@ class GlanceImage(heat_image.GlanceWebImage):
 
     def handle_create(self):
         images = self.client().images
-        args = dict((k, self.properties[k]) for k in self.CREATE_ATTRIBUTES
+        body = dict((k, self.properties[k]) for k in self.CREATE_ATTRIBUTES
                     if self.properties[k] is not None)
-        args[self.VISIBILITY] = self._visibility(self.properties)
-        with self._glance_errors('create', None):
-            image = images.create(**args)
-        self.resource_id_set(image.id)
+        body[self.VISIBILITY] = self._visibility(self.properties)
         managed = self._managed(self.properties)
+        body.update(managed)
+        # One request creates the image with its whole map, before any
+        # data is imported: if Glance refuses a property (protection,
+        # quota), no image exists. (glanceclient's images.create would
+        # validate the document once per key and keep a property named
+        # "backend" for itself.)
+        with self._glance_errors('create', None, managed):
+            resp, image = self.client().http_client.post('/v2/images',
+                                                         data=body)
+        image_id = image['id']
+        self.resource_id_set(image_id)
         try:
-            with self._glance_errors('create', image.id, managed):
-                self._apply(image.id, imageprops.Patch(managed, []))
-            with self._glance_errors('create', image.id):
-                images.image_import(image.id, method='web-download',
+            with self._glance_errors('create', image_id):
+                images.image_import(image_id, method='web-download',
                                     uri=self.properties[self.LOCATION])
         except Exception:
             with excutils.save_and_reraise_exception():
-                self._discard(image.id)
-        with self._glance_errors('create', image.id):
+                self._discard(image_id)
+        with self._glance_errors('create', image_id):
             for member in self.properties[self.MEMBERS] or []:
-                self.client().image_members.create(image.id, member)
+                self.client().image_members.create(image_id, member)
         return {'active': self.properties[self.ACTIVE], 'waits': 0}
 
     def _failed_import_task(self, image_id):

@@ -33,17 +33,17 @@ class CreateTest(base.FunctionalTestCase):
         self.assertEqual('private', image.visibility)
         self.assertEqual(heat.MEMBER[0], image.owner)
 
-    def test_create_sends_the_map_in_one_update_before_import(self):
+    def test_create_sends_the_map_in_the_creating_request(self):
         counter = self.counter()
         stk = self.create_stack(self.template(
             properties={'k1': 'v1', 'k2': 'v2'}, os_distro='fedora'))
         path = '/v2/images/%s' % self.image_id(stk)
         seen = [r for r in counter.since()
                 if not r[1].startswith('/v2/schemas/')]
-        # Create, one PATCH with the whole map, then the import request.
-        self.assertEqual([['POST', '/v2/images'], ['PATCH', path],
-                          ['POST', path + '/import']], seen[:3])
-        self.assertEqual(1, counter.count('PATCH'))
+        # One POST creates the image with the whole map, then the import.
+        self.assertEqual([['POST', '/v2/images'],
+                          ['POST', path + '/import']], seen[:2])
+        self.assertEqual(0, counter.count('PATCH'))
         self.assertEqual({'k1': 'v1', 'k2': 'v2', 'os_distro': 'fedora'},
                          self.props(stk))
 

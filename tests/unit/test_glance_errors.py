@@ -78,7 +78,7 @@ class ExplainTest(testtools.TestCase):
             "Key(s) sent: 'k'.",
             glance_errors.explain(400, 'bad', 'img-1', keys=['k']))
         self.assertEqual(
-            'Glance refused to create image (not created) (HTTP 400): bad.',
+            'Glance refused to create the image (HTTP 400): bad.',
             glance_errors.explain(400, 'bad', None, action='create'))
 
     def test_unreachable(self):
