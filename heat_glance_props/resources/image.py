@@ -469,18 +469,13 @@ class GlanceImage(heat_image.GlanceWebImage):
         super(GlanceImage, self).validate()
         maps = [(key, self.properties[key])
                 for key in (self.IMAGE_PROPERTIES, self.EXTRA_PROPERTIES)]
-        problems = imageprops.find_problems(
-            maps, first_class=self.FREE_PROPERTIES)
-        if problems:
-            msg = _('Resource "%(name)s": %(problems)s') % {
-                'name': self.name,
-                'problems': '; '.join(m for _k, m in problems)}
-            raise exception.StackValidationFailed(message=msg)
-
-        # The image property catalog ([glance_properties] in heat.conf).
+        # The keys Glance refuses, then the image property catalog
+        # ([glance_properties] in heat.conf): the same review as the
+        # offline "heat-glance-props validate".
         mode, catalog_files = opts.settings()
         try:
-            review = catalog.check_maps(maps, mode, catalog_files)
+            review = catalog.review(maps, self.FREE_PROPERTIES, mode,
+                                    catalog_files)
         except catalog.CatalogError as exc:
             msg = _('Resource "%(name)s": %(exc)s') % {'name': self.name,
                                                        'exc': exc}
