@@ -130,10 +130,6 @@ def compute_patch(old, new):
     return Patch(changed, removed)
 
 
-def is_empty(patch):
-    return not (patch.changed or patch.removed)
-
-
 #: The media type of Glance's image PATCH (JSON patch, API v2.1 flavour:
 #: ``add`` sets a property whether or not the image has it).
 PATCH_CONTENT_TYPE = 'application/openstack-images-v2.1-json-patch'

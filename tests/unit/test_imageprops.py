@@ -55,13 +55,15 @@ class PatchTest(testtools.TestCase):
             {'keep': '1', 'change': 'new', 'add': 'y'})
         self.assertEqual({'change': 'new', 'add': 'y'}, patch.changed)
         self.assertEqual(['drop'], patch.removed)
-        self.assertFalse(imageprops.is_empty(patch))
 
     def test_no_change_is_empty(self):
-        patch = imageprops.compute_patch({'a': '1'}, {'a': '1'})
-        self.assertTrue(imageprops.is_empty(patch))
-        self.assertTrue(imageprops.is_empty(
-            imageprops.compute_patch({}, {})))
+        empty = imageprops.Patch({}, [])
+        self.assertEqual(empty,
+                         imageprops.compute_patch({'a': '1'}, {'a': '1'}))
+        self.assertEqual(empty, imageprops.compute_patch({}, {}))
+        self.assertEqual([], imageprops.json_patch(
+            imageprops.compute_patch({'a': '1'}, {'a': '1'}),
+            live={'a': '1'}))
 
     def test_only_old_keys_are_removed(self):
         # 'oob' is on the image but was never in the template: the patch
