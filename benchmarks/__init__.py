@@ -12,5 +12,5 @@
 
 """Benchmarks of OS::Glance::Image against a real local Glance.
 
-Run ``python benchmarks/run.py --help``; see ``doc/benchmarks.rst``.
+Run ``python benchmarks/run.py --help``; see ``doc/source/benchmarks.rst``.
 """

@@ -285,7 +285,7 @@ def text(results):
 
 
 def rst(results):
-    """The tables as reStructuredText, for doc/benchmarks.rst."""
+    """The tables as reStructuredText, for doc/source/benchmarks.rst."""
     lines = []
     for title, headers, rows in tables(results):
         widths = _widths(headers, rows)

@@ -20,7 +20,7 @@ Usage (from the top of the repository)::
 A glance-api (the test harness's, with the image property quota lifted)
 and a local HTTP server for the image data are started for the run and
 stopped after it; Heat engine code runs in this process. See
-doc/benchmarks.rst.
+doc/source/benchmarks.rst.
 """
 
 import argparse
@@ -34,7 +34,7 @@ import warnings
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-#: What each mode measures. "full" is what doc/benchmarks.rst shows.
+#: What each mode measures. "full" is what doc/source/benchmarks.rst shows.
 MODES = {
     'full': {
         'sizes_mib': [16, 128, 512], 'size_reps': 4,

@@ -8,7 +8,7 @@
 # openstack command); tools/minicloud/setup.sh installs RabbitMQ for it
 # first when it is missing. The matrix (tools/matrix.sh) runs the
 # functional suite again on the oldest supported Heat release
-# (doc/heat-releases.rst). HGP_SKIP_MINICLOUD=1 skips the tier,
+# (doc/source/heat-releases.rst). HGP_SKIP_MINICLOUD=1 skips the tier,
 # HGP_SKIP_MATRIX=1 the matrix.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -38,7 +38,7 @@ read -r passed failed skipped < <(count)
 passed=${passed:-0} failed=${failed:-0} skipped=${skipped:-0}
 
 # The Heat release matrix: the functional suite again, on the oldest
-# supported Heat release (see doc/heat-releases.rst).
+# supported Heat release (see doc/source/heat-releases.rst).
 if [ $# -eq 0 ] && [ "${HGP_SKIP_MATRIX:-0}" != 1 ]; then
     echo "== Heat release matrix"
     VENV=${VENV:-.venv} tools/matrix.sh || rc=1

@@ -10,7 +10,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""The bad-input matrix of doc/bad-inputs.rst, one test per row.
+"""The bad-input matrix of doc/source/bad-inputs.rst, one test per row.
 
 Each row asserts the exact message the user gets and that nothing changed:
 no image was created, and an image that a refused update was about kept
@@ -30,7 +30,7 @@ from tests.functional import base
 from tests.harness import glance
 from tests.harness import heat
 
-DOC = os.path.join(glance.REPO_ROOT, 'doc', 'bad-inputs.rst')
+DOC = os.path.join(glance.REPO_ROOT, 'doc', 'source', 'bad-inputs.rst')
 
 PROTECTED = glance.PROTECTED_PREFIX + 'key'
 
@@ -146,7 +146,7 @@ def _with(start, change):
 
 
 def doc_rows():
-    """The row ids of the tables in doc/bad-inputs.rst."""
+    """The row ids of the tables in doc/source/bad-inputs.rst."""
     with open(DOC) as f:
         text = f.read()
     return re.findall(r'^   \* - ``([a-z0-9-]+)``\s*$', text, re.M)
