@@ -21,7 +21,14 @@ response can read the count straight away from
 import json
 import threading
 
-from glance.wsgi import api as glance_api
+try:
+    from glance.wsgi import api as glance_api
+    _GLANCE = glance_api.application
+except ImportError:
+    # Older Glance (28.x, of 2024.1) has no glance.wsgi package: its
+    # WSGI entry point builds the application.
+    from glance.common import wsgi_app
+    _GLANCE = wsgi_app.init_app()
 
 _LOCK = threading.Lock()
 _REQUESTS = []
@@ -38,4 +45,4 @@ def application(environ, start_response):
         return [body]
     with _LOCK:
         _REQUESTS.append([environ.get('REQUEST_METHOD'), path])
-    return glance_api.application(environ, start_response)
+    return _GLANCE(environ, start_response)
