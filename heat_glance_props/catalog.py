@@ -24,6 +24,7 @@ No Heat import here: the resource and the command line both use it.
 """
 
 import collections
+import difflib
 import json
 import os
 import re
@@ -42,8 +43,20 @@ DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data')
 #: a later file replaces the entry of the same key in an earlier one.
 BUILTIN_FILES = (
     os.path.join(DATA_DIR, 'glance.json'),
+    os.path.join(DATA_DIR, 'nova.json'),
     os.path.join(DATA_DIR, 'catalog.yaml'),
 )
+
+#: The longest value, in bytes of UTF-8, that Nova keeps: it copies every
+#: image property into the instance's system metadata as ``image_<key>``,
+#: cut to this length.
+NOVA_VALUE_BYTES = 255
+
+#: A key ``trait:NAME``: Nova requires the placement trait NAME of the
+#: host (os-traits names it, or it is CUSTOM_*).
+TRAIT_PREFIX = 'trait:'
+_CUSTOM_TRAIT = re.compile(r'CUSTOM_[A-Z0-9_]+$')
+_INDEXED = re.compile(r'(.+)\.([0-9]+)$')
 
 TYPES = ('string', 'enum', 'integer', 'number', 'boolean')
 
@@ -75,6 +88,7 @@ class Entry(object):
         'type', 'values', 'ignore_case', 'minimum', 'maximum', 'also',
         'accepts', 'pattern', 'settable', 'default', 'unit', 'description',
         'source', 'note', 'operators', 'list_of', 'requires',
+        'aliases', 'instead', 'index_max',
     ])
 
     def __init__(self, key, data, origin):
@@ -88,6 +102,8 @@ class Entry(object):
                   '%(fields)s') % {'origin': origin, 'key': key,
                                    'fields': _text(sorted(unknown))})
         self.key = key
+        self.data = dict(data)
+        self.origin = origin
         self.settable = data.get('settable', True)
         self.type = data.get('type', 'string')
         if self.type not in TYPES:
@@ -101,6 +117,14 @@ class Entry(object):
         if self.type == 'enum' and not self.values:
             raise CatalogError(_('%(origin)s: enum entry %(key)s has no '
                                  'values') % {'origin': origin, 'key': key})
+        aliases = data.get('aliases', {})
+        if not isinstance(aliases, dict):
+            raise CatalogError(_('%(origin)s: entry %(key)s: "aliases" maps '
+                                 'a spelling to a value') % {
+                'origin': origin, 'key': key})
+        self.aliases = dict((str(k), str(v)) for k, v in aliases.items())
+        self.instead = data.get('instead')
+        self.index_max = data.get('index_max')
         self.list_of = [str(v) for v in data.get('list_of', [])]
         self.operators = [str(v) for v in data.get('operators', [])]
         self.minimum = data.get('minimum')
@@ -163,8 +187,14 @@ class Entry(object):
                 self.accepts)
         if self.type == 'enum':
             if self.ignore_case:
-                return _('one of %s (in any case)') % _text(self.values)
-            return _('one of %s') % _text(self.values)
+                text = _('one of %s (in any case)') % _text(self.values)
+            else:
+                text = _('one of %s') % _text(self.values)
+            if self.aliases:
+                text = _('%(text)s, or a spelling Nova maps to one of '
+                         'them (%(aliases)s)') % {
+                    'text': text, 'aliases': _text(sorted(self.aliases))}
+            return text
         if self.type in ('integer', 'number'):
             return self._range()
         if self.list_of:
@@ -235,7 +265,8 @@ class Entry(object):
             if operands is not None:
                 return bool(operands) and all(self._in(v, self.values)
                                               for v in operands)
-            return self._in(value, self.values)
+            return (self._in(value, self.values) or
+                    self._in(value, list(self.aliases)))
         if self.list_of:
             operands = self._operands(value)
             if operands is None:
@@ -279,13 +310,23 @@ class Catalog(object):
         self.files = tuple(files)
 
     def __contains__(self, key):
-        return key in self.entries
+        return self.get(key) is not None
 
     def __len__(self):
         return len(self.entries)
 
     def get(self, key):
-        return self.entries.get(key)
+        """The entry of a key; ``name.N`` keys use the ``name.N`` entry."""
+        entry = self.entries.get(key)
+        if entry is not None or not isinstance(key, str):
+            return entry
+        match = _INDEXED.match(key)
+        if match:
+            entry = self.entries.get(match.group(1) + '.N')
+            if entry is not None and (entry.index_max is None or
+                                      int(match.group(2)) <= entry.index_max):
+                return entry
+        return None
 
     def suggest(self, key):
         """Catalog keys one edit away from ``key`` (or equal but for case)."""
@@ -317,6 +358,26 @@ def read_file(path):
 
 _CACHE = {}
 
+NOVA_FILE = BUILTIN_FILES[1]
+
+#: What a Nova entry keeps of the Glance metadefs entry of the same key
+#: and type: Nova's schema says what Nova reads (type, values); the
+#: metadefs add the facts Nova's schema has no room for.
+_FROM_GLANCE = ('description', 'default', 'minimum', 'maximum', 'unit',
+                'operators')
+
+
+def _over_glance(entry, glance):
+    """A Nova entry, with what the Glance entry adds to it."""
+    if glance is None or glance.type != entry.type:
+        return entry
+    data = dict(entry.data)
+    for field in _FROM_GLANCE:
+        if field in glance.data and field not in data:
+            data[field] = glance.data[field]
+    data['source'] = '%s; %s' % (entry.source, glance.source)
+    return Entry(entry.key, data, entry.origin)
+
 
 def load(extra_files=(), builtin=True):
     """The catalog: the built-in files, then ``extra_files`` in order.
@@ -338,7 +399,11 @@ def load(extra_files=(), builtin=True):
     if stamp not in _CACHE:
         entries = {}
         for path in files:
-            entries.update(read_file(path))
+            new = read_file(path)
+            if path == NOVA_FILE:
+                new = dict((k, _over_glance(e, entries.get(k)))
+                           for k, e in new.items())
+            entries.update(new)
         _CACHE.clear()
         _CACHE[stamp] = Catalog(entries, files)
     return _CACHE[stamp]
@@ -349,6 +414,41 @@ def _short(value):
     return value if len(value) <= 60 else value[:57] + '...'
 
 
+def standard_traits():
+    """The standard trait names of the os-traits library."""
+    if not _TRAITS:
+        import os_traits
+        _TRAITS.append(frozenset(os_traits.get_traits()))
+    return _TRAITS[0]
+
+
+_TRAITS = []
+
+
+def _check_trait(catalog, key, text, map_name):
+    """The finding for a ``trait:NAME`` key, or None."""
+    name = key[len(TRAIT_PREFIX):]
+    args = {'key': key, 'map': map_name, 'name': name,
+            'value': _short(text)}
+    if name not in standard_traits() and not _CUSTOM_TRAIT.match(name):
+        near = difflib.get_close_matches(name, sorted(standard_traits()),
+                                         n=3, cutoff=0.85)
+        args['near'] = (str(_("; did you mean '%s'?") % "', '".join(
+            TRAIT_PREFIX + n for n in near)) if near else '.')
+        return Finding(map_name, key, str(_(
+            "key '%(key)s' in '%(map)s' names '%(name)s', which is "
+            "neither a standard trait of os-traits nor a custom trait "
+            "(CUSTOM_ followed by A-Z, 0-9 and _)%(near)s") % args))
+    entry = catalog.get('trait:NAME')
+    if entry is not None and not entry.accepts_value(text):
+        args['allowed'] = entry.allowed()
+        args['source'] = entry.source
+        return Finding(map_name, key, str(_(
+            "key '%(key)s' in '%(map)s' has value '%(value)s'; allowed: "
+            "%(allowed)s (source: %(source)s).") % args))
+    return None
+
+
 def check_value(catalog, key, value, map_name='properties'):
     """The finding for one key and value, or None when it is fine."""
     try:
@@ -357,6 +457,8 @@ def check_value(catalog, key, value, map_name='properties'):
         return None  # imageprops.find_problems reports it
     if text is None:
         return None
+    if isinstance(key, str) and key.startswith(TRAIT_PREFIX):
+        return _check_trait(catalog, key, text, map_name)
     entry = catalog.get(key)
     if entry is None:
         if not isinstance(key, str):
@@ -374,6 +476,11 @@ def check_value(catalog, key, value, map_name='properties'):
         return None
     args = {'key': key, 'map': map_name, 'value': _short(text),
             'allowed': entry.allowed(), 'source': entry.source}
+    if not entry.settable and entry.instead:
+        args['instead'] = entry.instead
+        return Finding(map_name, key, str(_(
+            "key '%(key)s' in '%(map)s' is not read by Nova (source: "
+            "%(source)s); use %(instead)s instead.") % args))
     if not entry.settable:
         return Finding(map_name, key, str(_(
             "key '%(key)s' in '%(map)s' is set by the platform itself and "
@@ -451,17 +558,53 @@ def check_maps(maps, mode=STRICT, extra_files=()):
     return apply_mode(check(maps, load(extra_files)), mode)
 
 
-def review(maps, first_class=(), mode=STRICT, extra_files=()):
-    """Everything the resource checks in its property maps, in its order.
+def nova_view(maps):
+    """Warnings for values Nova would cut when it copies them.
 
-    The rules of :func:`heat_glance_props.imageprops.find_problems` come
-    first and are always errors; only when they find nothing are the maps
-    checked against the catalog (as the resource's ``validate()`` does).
+    Nova copies every image property into each instance it boots or
+    rebuilds from the image (as system metadata ``image_<key>``) and cuts
+    the value to :data:`NOVA_VALUE_BYTES` bytes of UTF-8.
+    """
+    findings = []
+    for map_name, mapping in maps:
+        for key in sorted((mapping or {}), key=str):
+            try:
+                text = imageprops.normalise_value(mapping[key])
+            except TypeError:
+                continue
+            if text is None:
+                continue
+            size = len(text.encode('utf-8', 'surrogatepass'))
+            if size > NOVA_VALUE_BYTES:
+                args = {'key': key, 'map': map_name, 'size': size,
+                        'max': NOVA_VALUE_BYTES}
+                findings.append(Finding(map_name, key, str(_(
+                    "key '%(key)s' in '%(map)s' has a value of %(size)d "
+                    "bytes (UTF-8); Nova keeps only the first %(max)d "
+                    "bytes in the servers it boots from the image.") %
+                    args)))
+    return findings
+
+
+def review(maps, first_class=(), mode=STRICT, extra_files=()):
+    """Everything the resource checks in its property maps, in one pass.
+
+    The rules of :func:`heat_glance_props.imageprops.find_problems` are
+    always errors and come first, in map order; then the catalog's
+    findings (errors or warnings by ``mode``) of the keys those rules
+    left alone, in map and key order; then the values Nova would cut
+    (warnings, unless ``mode`` is ``off``).
     """
     problems = imageprops.find_problems(maps, first_class)
-    if problems:
-        names = dict((k, name) for name, mapping in maps
-                     for k in (mapping or {}))
-        return Review([Finding(names.get(k), k, str(m))
-                       for k, m in problems], [])
-    return check_maps(maps, mode, extra_files)
+    names = dict((k, name) for name, mapping in maps
+                 for k in (mapping or {}))
+    errors = [Finding(names.get(k), k, str(m)) for k, m in problems]
+    flagged = set(k for k, _m in problems)
+    if mode == OFF:
+        return Review(errors, [])
+    clean = [(name, dict((k, v) for k, v in (mapping or {}).items()
+                         if k not in flagged))
+             for name, mapping in maps]
+    found = check_maps(clean, mode, extra_files)
+    return Review(errors + found.errors,
+                  found.warnings + nova_view(clean))

@@ -82,7 +82,10 @@ class RulesTest(testtools.TestCase):
                          good=['virtio', 'e1000', 'VirtualVmxnet3', 'igb'],
                          bad=['virtio-net'])
         entry = catalog.load().get('hw_vif_model')
-        self.assertEqual(2, len(entry.source.split('; ')))
+        # Nova's VIFModel, then the two namespaces.
+        sources = entry.source.split('; ')
+        self.assertEqual(3, len(sources))
+        self.assertIn('ImageMetaProps.hw_vif_model', sources[0])
 
     def test_integer_range(self):
         self.assert_rule('hw_video_ram', good=['0', 64, '128'],
@@ -222,12 +225,40 @@ class ModesTest(testtools.TestCase):
     def test_unknown_mode(self):
         self.assertRaises(ValueError, catalog.apply_mode, [], 'loud')
 
-    def test_review_runs_glance_rules_first(self):
-        maps = [('properties', {'os_glance_x': '1', 'hw_tpm_model': 'no'})]
-        for mode in catalog.MODES:
-            review = catalog.review(maps, mode=mode)
-            self.assertEqual(['os_glance_x'], [f.key for f in review.errors])
-            self.assertEqual([], review.warnings)
+    def test_review_reports_glance_rules_and_catalog_in_one_pass(self):
+        maps = [('properties', {'os_glance_x': '1', 'hw_tpm_model': 'no',
+                                'status': 'x'}),
+                ('extra_properties', {'hw_disk_bus': 'floppy',
+                                      'os_distro': 'x'})]
+        first_class = ['os_distro']
+        review = catalog.review(maps, first_class, mode=catalog.STRICT)
+        # Glance's rules first, in map order, then the catalog's findings
+        # in map and key order.
+        self.assertEqual(
+            [('properties', 'os_glance_x'), ('properties', 'status'),
+             ('extra_properties', 'os_distro'),
+             ('properties', 'hw_tpm_model'),
+             ('extra_properties', 'hw_disk_bus')],
+            [(f.map, f.key) for f in review.errors])
+        self.assertEqual([], review.warnings)
+        review = catalog.review(maps, first_class, mode=catalog.WARN)
+        self.assertEqual(['os_glance_x', 'status', 'os_distro'],
+                         [f.key for f in review.errors])
+        self.assertEqual(['hw_tpm_model', 'hw_disk_bus'],
+                         [f.key for f in review.warnings])
+        review = catalog.review(maps, first_class, mode=catalog.OFF)
+        self.assertEqual(['os_glance_x', 'status', 'os_distro'],
+                         [f.key for f in review.errors])
+        self.assertEqual([], review.warnings)
+
+    def test_a_key_a_glance_rule_refuses_is_not_also_a_catalog_finding(self):
+        # hw_tpm_model is in both maps: Glance's rule says so once, and
+        # the catalog says nothing more about it.
+        maps = [('properties', {'hw_tpm_model': 'no'}),
+                ('extra_properties', {'hw_tpm_model': 'no'})]
+        review = catalog.review(maps)
+        self.assertEqual(1, len(review.errors))
+        self.assertIn('set in both', review.errors[0].message)
 
     def test_review_then_catalog(self):
         maps = [('properties', {'hw_tpm_model': 'no'}),
