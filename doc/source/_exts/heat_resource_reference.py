@@ -217,10 +217,10 @@ def resource_class(plugin_module, type_name):
 def setup(app):
     # Sphinx is imported here only, so that the tests can use the module
     # without it.
+    from docutils import nodes
     from docutils.parsers.rst import directives
     from docutils import statemachine
     from sphinx.util import docutils as sphinx_docutils
-    from docutils import nodes
     from sphinx.util import nodes as sphinx_nodes
 
     class HeatResource(sphinx_docutils.SphinxDirective):
