@@ -39,6 +39,7 @@ Report.__doc__ = """One finding about one resource of a template."""
 
 ERROR = 'error'
 WARNING = 'warning'
+SKIPPED = 'skipped'
 
 _READY = []
 
@@ -105,6 +106,7 @@ def setup_heat(config_files=()):
                 sys.prefix, 'etc', 'heat', name))
     cfg.CONF.set_override('plugin_dirs', [cli.plugin_dir()])
     resources.initialise()
+    _skip_custom_constraints()
     _READY.append(True)
 
 
@@ -117,8 +119,46 @@ def _read(path):
             'path': path, 'exc': exc.strerror or exc})
 
 
+class _Skipped(object):
+    """Stands for a custom constraint that needs a cloud, and notes it."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def validate(self, value, context):
+        _SKIPPED.append((self.name, value))
+        return True
+
+
+_SKIPPED = []
+
+
+def _skip_custom_constraints():
+    """Make Heat's custom constraints pass, noting each one used.
+
+    A custom constraint (``glance.image``, ``nova.flavor``, ...) asks a
+    cloud whether a value exists; offline there is none. Only in a
+    process that :func:`setup_heat` configured, never in heat-engine.
+    """
+    from heat.engine import resources
+
+    env = resources.global_env()
+    for name in list(env.constraints):
+        env.constraints[name] = (lambda n: lambda: _Skipped(n))(name)
+
+
+def _heat_error(exc):
+    """Heat's own message for an exception of its template code."""
+    text = str(exc)
+    return text or exc.__class__.__name__
+
+
 def build_stack(path, env_files=(), params=None):
-    """A Heat Stack object for a template file (never stored or created)."""
+    """A Heat Stack object for a template file (never stored or created).
+
+    :raises TemplateError: if a file cannot be read, or Heat refuses the
+        template, its version or an environment file (Heat's message).
+    """
     from heat.common import context
     from heat.common import environment_util
     from heat.common import template_format
@@ -126,8 +166,9 @@ def build_stack(path, env_files=(), params=None):
     from heat.engine import stack as heat_stack
     from heat.engine import template
 
+    text = _read(path)
     try:
-        tmpl = template.Template(template_format.parse(_read(path)))
+        tmpl = template.Template(template_format.parse(text))
         env_dict = {'parameters': {}, 'parameter_defaults': {},
                     'resource_registry': {}}
         files = dict((name, _read(name)) for name in env_files)
@@ -140,8 +181,7 @@ def build_stack(path, env_files=(), params=None):
     except TemplateError:
         raise
     except Exception as exc:
-        raise TemplateError(_('%(path)s: %(exc)s') % {'path': path,
-                                                      'exc': exc})
+        raise TemplateError(_heat_error(exc))
 
 
 def _image_maps(res):
@@ -161,23 +201,117 @@ def _image_maps(res):
     return maps, image.GlanceImage.FREE_PROPERTIES
 
 
-def check_stack(stk, mode=catalog.STRICT, catalog_files=()):
-    """Check every image resource of a stack, in resource name order.
+def _error(resource, rtype, message, level=ERROR):
+    return Report(resource, rtype, level,
+                  catalog.Finding(None, None, str(message)))
 
+
+def _skipped_reports(resource, rtype):
+    reports = []
+    for name, value in sorted(set((n, str(v)) for n, v in _SKIPPED)):
+        reports.append(_error(resource, rtype, _(
+            "not checked: custom constraint %(name)s (value '%(value)s') "
+            "needs a cloud") % {'name': name, 'value': value}, SKIPPED))
+    del _SKIPPED[:]
+    return reports
+
+
+def validate_stack(stk):
+    """What heat-engine refuses in a stack without asking a cloud.
+
+    Heat's own checks, in the order of ``Stack.validate``: the template's
+    sections, the parameters, parameter groups, conditions, the resource
+    definitions, then each resource's definition and properties as
+    ``Resource.validate_template`` checks them (a property of the wrong
+    type, unknown, or missing), and the outputs. Unlike heat-engine, the
+    check goes on after a resource is refused, so that every resource is
+    reported. What needs a cloud is not checked: the availability of the
+    resource type's service, and custom constraints, which are reported
+    with level ``skipped``.
+
+    :returns: ``(reports, usable)``: the list of :class:`Report` and
+        whether the resources could be built at all.
+    """
+    from heat.engine import parameter_groups
+
+    reports = []
+    del _SKIPPED[:]
+    try:
+        stk.t.validate()
+        stk.parameters.validate(context=stk.context, validate_value=True)
+        parameter_groups.ParameterGroups(stk.t).validate()
+        stk.t.conditions(stk).validate()
+        resources = stk.resources
+    except Exception as exc:
+        return [_error(None, None, _heat_error(exc))], False
+    reports.extend(_skipped_reports(None, None))
+    dup = sorted(set(stk.parameters) & set(resources))
+    if dup:
+        reports.append(_error(None, None, _('Duplicate names %s') % dup))
+    for name in sorted(resources):
+        res = resources[name]
+        # Heat's validate_template, less the one step that asks the cloud
+        # whether the service of the resource type is there.
+        res._validate_service_availability = _no_service_check
+        try:
+            res.validate_template()
+        except Exception as exc:
+            reports.append(_error(name, res.type(), _heat_error(exc)))
+        reports.extend(_skipped_reports(name, res.type()))
+    for op_name in sorted(stk.outputs):
+        try:
+            stk.outputs[op_name].validate()
+        except Exception as exc:
+            reports.append(_error(None, None, _('Output %(name)s: %(exc)s')
+                                  % {'name': op_name,
+                                     'exc': _heat_error(exc)}))
+    del _SKIPPED[:]
+    return reports, True
+
+
+def _no_service_check(context, resource_type):
+    """Offline, no service catalog says whether a service is there."""
+
+
+def check_stack(stk, mode=catalog.STRICT, catalog_files=(),
+                heat_checks=True, location_check=None):
+    """Check a stack: Heat's own checks, then every image resource.
+
+    :param heat_checks: run :func:`validate_stack` first.
+    :param location_check: None, or a function ``(location, disk_format)``
+        returning a list of messages (errors) about the image data at
+        ``location``; see :mod:`heat_glance_props.precheck`.
     :returns: ``(reports, names)``: a list of :class:`Report` and the
-        names of the image resources checked.
+        names of the image resources checked. Template-wide reports have
+        the resource None; every report of one resource comes after the
+        template-wide ones, in resource name order.
     """
     reports = []
+    refused = set()
+    if heat_checks:
+        heat_reports, usable = validate_stack(stk)
+        if not usable:
+            return heat_reports, []
+        reports.extend(r for r in heat_reports if r.resource is None)
+        refused = set(r.resource for r in heat_reports
+                      if r.level == ERROR)
+        by_resource = collections.defaultdict(list)
+        for r in heat_reports:
+            if r.resource is not None:
+                by_resource[r.resource].append(r)
+    else:
+        by_resource = collections.defaultdict(list)
     checked = []
     for name in sorted(stk.resources):
         res = stk.resources[name]
+        reports.extend(by_resource.get(name, []))
         try:
             found = _image_maps(res)
         except Exception as exc:
             checked.append(name)
-            reports.append(Report(name, res.type(), ERROR, catalog.Finding(
-                None, None, _('cannot resolve the property maps: %s') %
-                exc)))
+            if name not in refused:
+                reports.append(_error(name, res.type(), _(
+                    'cannot resolve the property maps: %s') % exc))
             continue
         if found is None:
             continue
@@ -188,22 +322,94 @@ def check_stack(stk, mode=catalog.STRICT, catalog_files=()):
                        for f in review.errors)
         reports.extend(Report(name, res.type(), WARNING, f)
                        for f in review.warnings)
+        if location_check is not None and name not in refused:
+            reports.extend(_location_reports(res, location_check))
     return reports, checked
 
 
+def _location_reports(res, location_check):
+    try:
+        location = res.properties['location']
+        disk_format = res.properties['disk_format']
+    except Exception:
+        return []
+    if not location or not disk_format:
+        return []
+    return [Report(res.name, res.type(), level,
+                   catalog.Finding(None, 'location', message))
+            for level, message in location_check(location, disk_format)]
+
+
 def check_template(path, env_files=(), params=None, mode=None,
-                   catalog_files=(), config_files=()):
+                   catalog_files=(), config_files=(), heat_checks=True,
+                   location_check=None):
     """Check a template file; returns what :func:`check_stack` returns.
 
     :param mode: the catalog mode; by default the ``catalog_mode`` of the
         configuration (``strict`` without a config file).
     :param catalog_files: catalog files used after those the
         configuration names.
-    :raises TemplateError: if a file cannot be read or parsed.
+    :raises TemplateError: if a file cannot be read, or Heat refuses the
+        template as a whole (its format, its version, an environment
+        file), with Heat's message.
     :raises heat_glance_props.catalog.CatalogError: for a bad catalog file.
     """
     setup_heat(config_files)
     conf_mode, conf_files = opts.settings(cfg.CONF)
     stk = build_stack(path, env_files, params)
     return check_stack(stk, mode or conf_mode,
-                       list(conf_files) + list(catalog_files))
+                       list(conf_files) + list(catalog_files),
+                       heat_checks=heat_checks,
+                       location_check=location_check)
+
+
+#: The names of files a directory is searched for templates by.
+TEMPLATE_SUFFIXES = ('.yaml', '.yml', '.template', '.json')
+
+_VERSION_KEYS = ('heat_template_version', 'HeatTemplateFormatVersion',
+                 'AWSTemplateFormatVersion')
+
+
+def is_template(path):
+    """Whether a file found in a directory looks like a Heat template.
+
+    Environment files and other YAML in a template directory are not
+    templates: only a file whose top-level map names a template version
+    is.
+    """
+    import yaml
+
+    try:
+        with open(path) as f:
+            data = yaml.safe_load(f)
+    except Exception:
+        # Not readable as YAML: a template with a syntax error should
+        # still be reported, if its text names a version.
+        try:
+            with open(path, errors='replace') as f:
+                text = f.read()
+        except OSError:
+            return False
+        return any(key in text for key in _VERSION_KEYS)
+    return isinstance(data, dict) and any(k in data for k in _VERSION_KEYS)
+
+
+def find_templates(paths):
+    """The template files named by ``paths``, directories walked.
+
+    A file named directly is always a template; in a directory, every
+    file with a :data:`TEMPLATE_SUFFIXES` name that :func:`is_template`
+    accepts, in sorted order, below hidden directories excluded.
+    """
+    found = []
+    for path in paths:
+        if not os.path.isdir(path):
+            found.append(path)
+            continue
+        for top, dirs, files in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if not d.startswith('.'))
+            for name in sorted(files):
+                full = os.path.join(top, name)
+                if name.endswith(TEMPLATE_SUFFIXES) and is_template(full):
+                    found.append(full)
+    return found

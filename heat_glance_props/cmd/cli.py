@@ -17,12 +17,18 @@ import json
 import logging
 import os
 import sys
+import urllib.parse
 
 import yaml
 
 from heat_glance_props._i18n import _
 from heat_glance_props import catalog
 from heat_glance_props import heat_plugins
+
+
+#: Defaults of --max-bytes and --timeout (those of the precheck module).
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+DEFAULT_TIMEOUT = 30
 
 
 def plugin_dir():
@@ -50,32 +56,69 @@ def _parameter(text):
 def _validate(args):
     from heat_glance_props import offline
 
+    location_check = None
+    if args.check_locations:
+        from heat_glance_props import precheck
+
+        location_check = precheck.LocationCheck(
+            max_bytes=args.max_bytes, timeout=args.timeout)
+    templates = offline.find_templates(args.template)
+    if not templates:
+        _error(_('no template found in %s') % ', '.join(args.template))
+        return 1
+    total_errors = 0
+    failed_files = 0
+    for path in templates:
+        errors, warnings, count = _validate_one(offline, args, path,
+                                                location_check)
+        if errors is None:
+            return 1  # a bad catalog file: the same for every template
+        total_errors += errors
+        failed_files += bool(errors)
+    if len(templates) > 1:
+        sys.stderr.write(_('%(count)d template(s) checked, %(failed)d with '
+                           'errors\n') % {'count': len(templates),
+                                          'failed': failed_files})
+    return 1 if total_errors else 0
+
+
+def _validate_one(offline, args, path, location_check):
+    """Check one template; ``(errors, warnings, images)``."""
     try:
         reports, checked = offline.check_template(
-            args.template, env_files=args.environment,
+            path, env_files=args.environment,
             params=dict(args.parameter), mode=args.mode,
-            catalog_files=args.catalog, config_files=args.config_file)
-    except (offline.TemplateError, catalog.CatalogError) as exc:
+            catalog_files=args.catalog, config_files=args.config_file,
+            location_check=location_check)
+    except offline.TemplateError as exc:
+        print('%(file)s: -: -: %(level)s: %(msg)s' % {
+            'file': path, 'level': offline.ERROR, 'msg': exc})
+        sys.stderr.write(_('%(file)s: 1 error(s), 0 warning(s) in 0 image '
+                           'resource(s)\n') % {'file': path})
+        return 1, 0, 0
+    except catalog.CatalogError as exc:
         _error(exc)
-        return 1
+        return None, None, None
     errors = 0
+    warnings = 0
     for report in reports:
         key = report.finding.key
         print('%(file)s: %(resource)s: %(key)s: %(level)s: %(msg)s' % {
-            'file': args.template, 'resource': report.resource,
+            'file': path,
+            'resource': report.resource if report.resource else '-',
             'key': key if key is not None else '-',
             'level': report.level, 'msg': report.finding.message})
         errors += report.level == offline.ERROR
-    warnings = len(reports) - errors
-    if not reports:
+        warnings += report.level == offline.WARNING
+    if not errors and not warnings:
         print(_('%(file)s: OK, %(count)d image resource(s) checked') % {
-            'file': args.template, 'count': len(checked)})
+            'file': path, 'count': len(checked)})
     else:
         sys.stderr.write(_('%(file)s: %(errors)d error(s), %(warnings)d '
                            'warning(s) in %(count)d image resource(s)\n') % {
-            'file': args.template, 'errors': errors, 'warnings': warnings,
+            'file': path, 'errors': errors, 'warnings': warnings,
             'count': len(checked)})
-    return 1 if errors else 0
+    return errors, warnings, len(checked)
 
 
 def _introspect(args):
@@ -84,7 +127,10 @@ def _introspect(args):
     # The inspector logs what it refuses; the reason is printed below.
     logging.getLogger('oslo_utils.imageutils').setLevel(logging.CRITICAL)
     try:
-        result = introspect.inspect(args.image)
+        result = introspect.inspect(
+            args.image,
+            max_bytes=args.max_bytes or introspect.MAX_BYTES,
+            timeout=args.timeout or introspect.TIMEOUT)
     except introspect.UnsafeImage as exc:
         _error(_('refusing %(path)s: %(reasons)s') % {
             'path': args.image, 'reasons': '; '.join(exc.reasons)})
@@ -102,7 +148,8 @@ def _introspect(args):
     if result.format_detail:
         fmt = '%s (%s)' % (fmt, result.format_detail)
     print(_('# %(file)s: %(format)s, virtual size %(size)s bytes') % {
-        'file': os.path.basename(args.image), 'format': fmt,
+        'file': os.path.basename(urllib.parse.urlsplit(args.image).path)
+        or args.image, 'format': fmt,
         'size': result.virtual_size if result.virtual_size else '?'})
     for note in result.notes:
         print(_('# note: %s') % note)
@@ -138,12 +185,20 @@ def build_parser():
                       'when a stack is validated: the keys Glance refuses, '
                       'and the image property catalog. Parameters and '
                       'environment files are resolved with Heat\'s own '
-                      'template code; nothing talks to a cloud. Prints '
-                      'one line per finding (FILE: RESOURCE: KEY: LEVEL: '
-                      'MESSAGE); exits with status 1 if there is an '
-                      'error.'))
-    cmd.add_argument('template', metavar='TEMPLATE',
-                     help=_('the HOT template file'))
+                      'template code; nothing talks to a cloud. First '
+                      'come the checks heat-engine itself makes without '
+                      'a cloud (template version and sections, '
+                      'parameters, resource types, unknown, mistyped or '
+                      'missing properties), with Heat\'s messages; custom '
+                      'constraints, which need a cloud, are reported as '
+                      'skipped. Every finding of every template is '
+                      'reported in one run, one line each (FILE: '
+                      'RESOURCE: KEY: LEVEL: MESSAGE); exits with status '
+                      '1 if there is an error.'))
+    cmd.add_argument('template', metavar='TEMPLATE', nargs='+',
+                     help=_('a HOT template file, or a directory to '
+                            'search for templates (files whose top-level '
+                            'map names a template version); repeatable'))
     cmd.add_argument('-e', '--environment', metavar='ENV', action='append',
                      default=[],
                      help=_('an environment file (repeatable; later files '
@@ -165,6 +220,20 @@ def build_parser():
                      help=_('read catalog_mode and catalog_files from the '
                             '[glance_properties] group of this heat.conf '
                             '(repeatable)'))
+    cmd.add_argument('--check-locations', action='store_true',
+                     help=_('read the start of the data at each image\'s '
+                            'location (HTTP range requests; this needs the '
+                            'network) and report an error when it is not '
+                            'of the image\'s disk_format'))
+    cmd.add_argument('--max-bytes', metavar='BYTES', type=int,
+                     default=None,
+                     help=_('with --check-locations or for introspect '
+                            'URL: read at most this many bytes of an image '
+                            '(default: %d)') % DEFAULT_MAX_BYTES)
+    cmd.add_argument('--timeout', metavar='SECONDS', type=float,
+                     default=None,
+                     help=_('with --check-locations: the timeout of each '
+                            'HTTP request (default: %d)') % DEFAULT_TIMEOUT)
     cmd.set_defaults(func=_validate)
 
     cmd = commands.add_parser(
@@ -182,9 +251,20 @@ def build_parser():
                       'inspector\'s safety check (backing file, external '
                       'data file, extents outside the file, unsupported '
                       'subformat) is refused with the reason and exit '
-                      'status 1.'))
-    cmd.add_argument('image', metavar='IMAGE_FILE',
-                     help=_('the disk image file'))
+                      'status 1, and so is a gzip, xz, bzip2 or zstd '
+                      'compressed file.'))
+    cmd.add_argument('image', metavar='IMAGE_FILE_OR_URL',
+                     help=_('the disk image file, or an http(s) URL of '
+                            'one (read with range requests, only as far '
+                            'as the inspector needs)'))
+    cmd.add_argument('--max-bytes', metavar='BYTES', type=int,
+                     default=None,
+                     help=_('for a URL: read at most this many bytes '
+                            '(default: %d)') % DEFAULT_MAX_BYTES)
+    cmd.add_argument('--timeout', metavar='SECONDS', type=float,
+                     default=None,
+                     help=_('for a URL: the timeout of each HTTP request '
+                            'in seconds (default: %d)') % DEFAULT_TIMEOUT)
     cmd.add_argument('--format', choices=('yaml', 'json'), default='yaml',
                      help=_('output format (default: yaml)'))
     cmd.set_defaults(func=_introspect)

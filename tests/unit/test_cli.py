@@ -28,6 +28,7 @@ import testtools
 from heat_glance_props.cmd import cli
 
 SCRIPT = os.path.join(os.path.dirname(sys.executable), 'heat-glance-props')
+URL = 'image_url=http://127.0.0.1:9/x.img'
 
 TEMPLATE = """\
 heat_template_version: 2021-04-16
@@ -145,7 +146,8 @@ class ValidateCommandTest(testtools.TestCase):
             resource_registry:
               Site::Image: OS::Glance::Image
             """)
-        rc, out, err = self.run_script(tmpl, '-e', env, '-P', 'timeout=0')
+        rc, out, err = self.run_script(tmpl, '-e', env, '-P', 'timeout=0',
+                                       '-P', URL)
         self.assertEqual(1, rc, err)
         lines = out.splitlines()
         prefixes = [line.split(': error: ')[0] for line in lines]
@@ -164,7 +166,7 @@ class ValidateCommandTest(testtools.TestCase):
         # Without -P the environment's 30 s is out of range, and a bus
         # from the command line is checked too.
         rc, out, err = self.run_script(tmpl, '-e', env, '-P', 'bus=floppy',
-                                       '--mode', 'warn')
+                                       '-P', URL, '--mode', 'warn')
         self.assertEqual(1, rc, err)  # the Glance rule is still an error
         levels = dict((line.split(': ')[2], line.split(': ')[3])
                       for line in out.splitlines())
@@ -208,9 +210,10 @@ class ValidateCommandTest(testtools.TestCase):
         self.assertEqual(0, rc, out + err)
 
     def test_unreadable_template_and_unresolvable_map(self):
-        rc, out, err = self.run_script(os.path.join(self.dir, 'none.yaml'))
+        missing = os.path.join(self.dir, 'none.yaml')
+        rc, out, err = self.run_script(missing)
         self.assertEqual(1, rc)
-        self.assertIn('cannot read', err)
+        self.assertIn('%s: -: -: error: cannot read' % missing, out)
 
         tmpl = self.write('t.yaml', """\
             heat_template_version: 2021-04-16
@@ -226,7 +229,13 @@ class ValidateCommandTest(testtools.TestCase):
                   location: http://example.com/x.img
                   properties: {get_param: props}
             """)
+        # Heat itself refuses a parameter without a value.
         rc, out, err = self.run_script(tmpl)
         self.assertEqual(1, rc)
-        self.assertIn('%s: image: -: error: cannot resolve' % tmpl, out)
-        self.assertIn('props', out)
+        self.assertEqual('%s: -: -: error: The Parameter (props) was not '
+                         'provided.\n' % tmpl, out)
+        # A value Heat takes but that is not a map of properties.
+        rc, out, err = self.run_script(tmpl, '-P', 'props=[1, 2]')
+        self.assertEqual(1, rc)
+        self.assertIn('%s: image: -: error: Property error: '
+                      'resources.image.properties.properties: ' % tmpl, out)

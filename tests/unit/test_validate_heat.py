@@ -1,0 +1,193 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""validate agrees with heat-engine, over many templates in one run.
+
+Runs the installed console script in a fresh process, offline.
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import fixtures
+import testtools
+
+SCRIPT = os.path.join(os.path.dirname(sys.executable), 'heat-glance-props')
+
+GOOD = """\
+heat_template_version: 2021-04-16
+resources:
+  image:
+    type: OS::Glance::Image
+    properties:
+      name: good
+      disk_format: qcow2
+      container_format: bare
+      location: http://127.0.0.1:9/good.qcow2
+      properties:
+        hw_disk_bus: virtio
+"""
+
+#: name -> (template, the lines validate prints for it, after "FILE: ")
+BAD = {
+    'version.yaml': (
+        "heat_template_version: 2099-01-01\nresources: {}\n",
+        ['-: -: error: The template version is invalid: '
+         '"heat_template_version: 2099-01-01". "heat_template_version" '
+         'should be one of: ']),
+    'no-version.yaml': (
+        "resources: {}\n",
+        ['-: -: error: Template format version not found.']),
+    'no-type.yaml': (
+        "heat_template_version: 2021-04-16\n"
+        "resources:\n  image:\n    properties: {name: x}\n",
+        ['-: -: error: Each resource must contain a type key.']),
+    'many.yaml': ("""\
+heat_template_version: 2021-04-16
+parameters:
+  kernel:
+    type: string
+    default: 11111111-2222-3333-4444-555555555555
+    constraints: [{custom_constraint: glance.image}]
+resources:
+  cache:
+    type: OS::Glance::Image
+    properties:
+      name: x
+      disk_format: qcow2
+      container_format: bare
+      location: http://127.0.0.1:9/x
+      cache_raw: true
+  mistyped:
+    type: OS::Glance::Image
+    properties:
+      name: x
+      disk_format: qcow2
+      container_format: bare
+      location: http://127.0.0.1:9/x
+      min_disk: lots
+  missing:
+    type: OS::Glance::Image
+    properties:
+      name: x
+      container_format: bare
+      location: http://127.0.0.1:9/x
+  param:
+    type: OS::Glance::Image
+    properties:
+      name: {get_param: nothere}
+      disk_format: qcow2
+      container_format: bare
+      location: http://127.0.0.1:9/x
+  props:
+    type: OS::Glance::Image
+    properties:
+      name: x
+      disk_format: qcow2
+      container_format: bare
+      location: http://127.0.0.1:9/x
+      kernel_id: {get_param: kernel}
+      properties:
+        status: active
+        hw_tpm_modle: tpm-tis
+        trait:HW_CPU_X86_AXV2: required
+        hw_disk_bus: floppy
+        owner_note: %s
+""" % ('x' * 300), [
+        '-: -: skipped: not checked: custom constraint glance.image '
+        "(value '11111111-2222-3333-4444-555555555555') needs a cloud",
+        'cache: -: error: Property error: resources.cache.properties: '
+        'Unknown Property cache_raw',
+        'missing: -: error: Property error: resources.missing.properties: '
+        'Property disk_format not assigned',
+        'mistyped: -: error: Property error: '
+        'resources.mistyped.properties.min_disk: Value \'lots\' is not an '
+        'integer',
+        'param: -: error: Property error: resources.param.properties.name: '
+        'The Parameter (nothere) was not provided.',
+        "props: status: error: key 'status' in 'properties' is a read-only",
+        "props: hw_disk_bus: error: key 'hw_disk_bus' in 'properties' has "
+        "value 'floppy'",
+        "props: hw_tpm_modle: error: key 'hw_tpm_modle' in 'properties' is "
+        "not a known image property; did you mean 'hw_tpm_model'?",
+        "props: trait:HW_CPU_X86_AXV2: error: key 'trait:HW_CPU_X86_AXV2' "
+        "in 'properties' names 'HW_CPU_X86_AXV2'",
+        "props: owner_note: warning: key 'owner_note' in 'properties' has "
+        "a value of 300 bytes (UTF-8); Nova keeps only the first 255",
+    ]),
+}
+
+
+class ValidateLikeHeatTest(testtools.TestCase):
+
+    def setUp(self):
+        super(ValidateLikeHeatTest, self).setUp()
+        self.dir = self.useFixture(fixtures.TempDir()).path
+
+    def write(self, name, text):
+        path = os.path.join(self.dir, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, 'w') as f:
+            f.write(textwrap.dedent(text))
+        return path
+
+    def run_script(self, *args):
+        proc = subprocess.run([SCRIPT, 'validate'] + list(args),
+                              capture_output=True, text=True, timeout=300)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    def assert_lines(self, path, wanted, out):
+        got = [line[len(path) + 2:] for line in out.splitlines()
+               if line.startswith(path + ': ')]
+        self.assertEqual(len(wanted), len(got), '\n'.join(got))
+        for want, line in zip(wanted, got):
+            self.assertTrue(line.startswith(want), '%r\n%r' % (want, line))
+
+    def test_every_mistake_of_every_template_in_one_run(self):
+        paths = dict((name, self.write(name, text))
+                     for name, (text, _lines) in BAD.items())
+        good = self.write('good.yaml', GOOD)
+        rc, out, err = self.run_script(good, *sorted(paths.values()))
+        self.assertEqual(1, rc, err)
+        self.assertIn('%s: OK, 1 image resource(s) checked' % good, out)
+        for name, (_text, lines) in BAD.items():
+            self.assert_lines(paths[name], lines, out)
+        self.assertNotIn('Traceback', err)
+        self.assertIn('5 template(s) checked, 4 with errors', err)
+
+    def test_a_good_template_alone_passes(self):
+        good = self.write('good.yaml', GOOD)
+        rc, out, err = self.run_script(good)
+        self.assertEqual(0, rc, out + err)
+
+    def test_directories_are_searched_for_templates(self):
+        self.write('stacks/a/good.yaml', GOOD)
+        self.write('stacks/b/no-type.yaml', BAD['no-type.yaml'][0])
+        # An environment file and other YAML are not templates.
+        self.write('stacks/a/env.yaml', 'parameters: {x: 1}\n')
+        self.write('stacks/a/notes.txt', 'heat_template_version: no\n')
+        self.write('stacks/.hidden/t.yaml', BAD['no-type.yaml'][0])
+        rc, out, err = self.run_script(os.path.join(self.dir, 'stacks'))
+        self.assertEqual(1, rc, err)
+        files = sorted(set(line.split(': ')[0] for line in out.splitlines()))
+        self.assertEqual([os.path.join(self.dir, 'stacks', 'a', 'good.yaml'),
+                          os.path.join(self.dir, 'stacks', 'b',
+                                       'no-type.yaml')], files)
+        self.assertIn('2 template(s) checked, 1 with errors', err)
+
+    def test_an_empty_directory(self):
+        os.makedirs(os.path.join(self.dir, 'empty'))
+        rc, out, err = self.run_script(os.path.join(self.dir, 'empty'))
+        self.assertEqual(1, rc)
+        self.assertIn('no template found', err)
