@@ -22,6 +22,10 @@ VMDK: the disk type and the disk adapter).
 import collections
 import math
 import re
+import socket
+import urllib.error
+import urllib.parse
+import urllib.request
 
 try:
     from oslo_utils.imageutils import format_inspector
@@ -100,26 +104,232 @@ class ImageError(Exception):
     """The image cannot be read or recognised."""
 
 
-def _read(path):
-    """Run every inspector over the whole file; the matching inspector."""
+#: (name, magic bytes at offset 0, what decompresses it)
+COMPRESSIONS = (
+    ('gzip', b'\x1f\x8b', 'gunzip'),
+    ('xz', b'\xfd7zXZ\x00', 'unxz'),
+    ('bzip2', b'BZh', 'bunzip2'),
+    ('zstd', b'\x28\xb5\x2f\xfd', 'unzstd'),
+)
+
+
+class CompressedImage(ImageError):
+    """The file is a compressed file, not a disk image."""
+
+    def __init__(self, path, compression, tool):
+        self.path = path
+        self.compression = compression
+        self.tool = tool
+        super(CompressedImage, self).__init__(
+            _('%(path)s is a %(kind)s-compressed file, not a disk image: '
+              'Glance would store the compressed bytes and Nova cannot '
+              'boot them. Decompress it first (e.g. %(tool)s) and inspect '
+              'and upload the result, or have the cloud operator enable '
+              'Glance\'s image_decompression import plugin, which '
+              'decompresses web-download imports.') % {
+                'path': path, 'kind': compression, 'tool': tool})
+
+
+def compression_of(head):
+    """``(name, tool)`` of the compression whose magic starts ``head``."""
+    for name, magic, tool in COMPRESSIONS:
+        if head.startswith(magic):
+            return name, tool
+    return None
+
+
+#: Defaults for reading an image over HTTP.
+MAX_BYTES = 64 * 1024 * 1024
+TIMEOUT = 30
+#: The first range request asks for this much; each next one for twice
+#: as much as the one before, up to RANGE_MAX.
+RANGE_FIRST = 64 * 1024
+RANGE_MAX = 4 * 1024 * 1024
+
+
+def is_url(text):
+    return urllib.parse.urlsplit(str(text)).scheme in ('http', 'https')
+
+
+class RemoteImage(object):
+    """A file-like reader of an image over HTTP, with range requests.
+
+    ``read(n)`` returns the next bytes from the start of the image. Each
+    read that needs more data sends one ``GET`` with a ``Range`` header
+    for the next piece. A server that ignores ``Range`` (``200`` instead
+    of ``206``) is read as one stream instead, and closed as soon as the
+    reader is done with it. Redirects are followed (by urllib, at most
+    10). No more than ``max_bytes`` are read in all.
+    """
+
+    def __init__(self, url, max_bytes=MAX_BYTES, timeout=TIMEOUT):
+        self.url = url
+        self.max_bytes = max_bytes
+        self.timeout = timeout
+        self.position = 0
+        self.requests = 0
+        self.ranges = None      # True: 206 answers; False: Range ignored
+        self.size = None
+        self.eof = False
+        self._stream = None
+        self._next = RANGE_FIRST
+        self._buffer = b''
+
+    def _open(self, start, end):
+        request = urllib.request.Request(self.url, headers={
+            'Range': 'bytes=%d-%d' % (start, end),
+            'User-Agent': 'heat-glance-props'})
+        self.requests += 1
+        try:
+            return urllib.request.urlopen(request, timeout=self.timeout)
+        except urllib.error.HTTPError as exc:
+            if exc.code == 416:   # the image is shorter than start
+                exc.close()
+                return None
+            exc.close()
+            raise ImageError(_('%(url)s: HTTP %(code)s %(reason)s') % {
+                'url': self.url, 'code': exc.code, 'reason': exc.reason})
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            reason = getattr(exc, 'reason', exc)
+            if isinstance(reason, socket.timeout):
+                reason = _('no answer within %s s') % self.timeout
+            raise ImageError(_('cannot read %(url)s: %(reason)s') % {
+                'url': self.url, 'reason': reason})
+
+    def _fill(self, wanted):
+        """Get at least ``wanted`` more bytes into the buffer, or EOF."""
+        while len(self._buffer) < wanted and not self.eof:
+            if self._stream is not None:
+                self._read_stream(wanted - len(self._buffer))
+                continue
+            start = self.position + len(self._buffer)
+            length = min(max(self._next, wanted - len(self._buffer)),
+                         self.max_bytes - start)
+            if length <= 0:
+                break
+            self._next = min(self._next * 2, RANGE_MAX)
+            answer = self._open(start, start + length - 1)
+            if answer is None:
+                self.eof = True
+                break
+            if answer.status == 206:
+                self.ranges = True
+                total = (answer.headers.get('Content-Range') or '')
+                total = total.rpartition('/')[2]
+                if total.isdigit():
+                    self.size = int(total)
+                with answer:
+                    data = self._timed(answer.read)
+                self._buffer += data
+                if not data or (self.size is not None and
+                                start + len(data) >= self.size):
+                    self.eof = True
+            elif start == 0:
+                # The server ignored Range: read the one stream.
+                self.ranges = False
+                length = answer.headers.get('Content-Length')
+                if length and length.isdigit():
+                    self.size = int(length)
+                self._stream = answer
+            else:
+                answer.close()
+                raise ImageError(_('%s: the server answered a range request '
+                                   'from the middle of the image with the '
+                                   'whole image') % self.url)
+
+    def _timed(self, read, *args):
+        try:
+            return read(*args)
+        except (socket.timeout, OSError) as exc:
+            raise ImageError(_('cannot read %(url)s: %(exc)s') % {
+                'url': self.url, 'exc': exc})
+
+    def _read_stream(self, wanted):
+        data = self._timed(self._stream.read, max(wanted, RANGE_FIRST))
+        if not data:
+            self.eof = True
+        self._buffer += data
+
+    def read(self, size=-1):
+        if size is None or size < 0:
+            size = self.max_bytes - self.position
+        size = min(size, self.max_bytes - self.position)
+        if size <= 0:
+            return b''
+        self._fill(size)
+        data, self._buffer = self._buffer[:size], self._buffer[size:]
+        self.position += len(data)
+        return data
+
+    @property
+    def exhausted(self):
+        """Whether the reader stopped at ``max_bytes`` before the end."""
+        return (self.position >= self.max_bytes and not
+                (self.eof and not self._buffer))
+
+    def close(self):
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
+
+
+def _need_inspector():
     if format_inspector is None:
         raise ImageError(_('introspect needs oslo.utils 7.3.0 or newer (its '
                            'image format inspector); this Python has an '
                            'older one'))
+
+
+def _read(path):
+    """Run every inspector over the whole file: ``(inspector, head)``."""
+    _need_inspector()
     try:
         with open(path, 'rb') as f:
+            head = f.read(16)
+            f.seek(0)
             wrapper = format_inspector.InspectWrapper(f)
             try:
                 while wrapper.read(CHUNK):
                     pass
             finally:
                 wrapper.close()
-            return wrapper.format
+            return wrapper.format, head
     except OSError as exc:
         raise ImageError(_('cannot read %(path)s: %(exc)s') % {
             'path': path, 'exc': exc.strerror or exc})
     except format_inspector.ImageFormatError as exc:
         raise UnsafeImage(path, [str(exc)])
+
+
+def _read_url(url, max_bytes, timeout):
+    """Run the inspectors over as much of a remote image as they need.
+
+    :returns: ``(inspector, head, reader)``.
+    """
+    _need_inspector()
+    reader = RemoteImage(url, max_bytes=max_bytes, timeout=timeout)
+    wrapper = format_inspector.InspectWrapper(reader)
+    head = b''
+    try:
+        while True:
+            chunk = wrapper.read(RANGE_FIRST)
+            if len(head) < 16:
+                head += chunk[:16 - len(head)]
+            if not chunk:
+                break
+            if wrapper.format is not None:
+                break
+        if reader.exhausted and wrapper.formats is None:
+            raise ImageError(_(
+                '%(url)s: the format is still undecided after %(n)d bytes; '
+                'allow more with --max-bytes') % {'url': url,
+                                                  'n': reader.position})
+        wrapper.close()
+        return wrapper.format, head, reader
+    except format_inspector.ImageFormatError as exc:
+        raise UnsafeImage(url, [str(exc)])
+    finally:
+        reader.close()
 
 
 def _vmdk_parent(inspector):
@@ -161,8 +371,12 @@ def _vmdk_properties(inspector, notes):
     return props
 
 
-def inspect(path):
-    """Inspect a disk image file.
+def inspect(path, max_bytes=MAX_BYTES, timeout=TIMEOUT):
+    """Inspect a disk image file, or an image at an http(s) URL.
+
+    A URL is read with :class:`RemoteImage`: only as far as the format
+    inspector needs (at most ``max_bytes``, each request with
+    ``timeout``).
 
     :returns: a :class:`Result`: ``disk_format`` and ``container_format``
         for Glance, ``min_disk`` in GiB (virtual size rounded up; None if
@@ -172,11 +386,19 @@ def inspect(path):
     :raises UnsafeImage: when the inspector's safety check fails (backing
         file, external data file, extents outside the file, unsupported
         subformat, ...) or the content matches more than one format.
+    :raises CompressedImage: for a gzip, xz, bzip2 or zstd file.
     :raises ImageError: when the file cannot be read.
     """
-    inspector = _read(path)
+    if is_url(path):
+        inspector, head, reader = _read_url(path, max_bytes, timeout)
+    else:
+        (inspector, head), reader = _read(path), None
     if inspector is None:
         raise ImageError(_('%s: the format could not be determined') % path)
+    if str(inspector) == 'raw':
+        compressed = compression_of(head)
+        if compressed:
+            raise CompressedImage(path, *compressed)
     try:
         inspector.safety_check()
     except format_inspector.SafetyCheckFailed as exc:
@@ -199,6 +421,9 @@ def inspect(path):
         notes.append(_('LUKS encrypted image: Glance and Nova need its '
                        'encryption properties (os_encrypt_*) too'))
     virtual_size = inspector.virtual_size or None
+    if name == 'raw' and reader is not None:
+        # A raw image is as big as its data; only the server knows that.
+        virtual_size = reader.size
     min_disk = (int(math.ceil(float(virtual_size) / GiB))
                 if virtual_size else None)
     if min_disk is None:

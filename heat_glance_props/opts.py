@@ -45,6 +45,38 @@ OPTS = [
                'given: an entry replaces the entry of the same key. Use '
                'them to describe the keys of your cloud or to relax a '
                'built-in entry.')),
+    cfg.StrOpt(
+        'location_check',
+        default='off',
+        choices=[
+            ('off', _('heat-engine never reads image data')),
+            ('warn', _('before creating an image, read the start of the '
+                       'data at its location and log a warning when it is '
+                       'not of the declared disk_format')),
+            ('strict', _('the same, and refuse to create the image when '
+                         'the data is not of the declared disk_format')),
+        ],
+        help=_('Whether OS::Glance::Image checks the data at "location" '
+               'against "disk_format" before it asks Glance to import '
+               'it. Off by default: the check makes heat-engine itself '
+               'send HTTP requests to URLs that template authors choose, '
+               'from heat-engine\'s place in the network (Glance\'s '
+               'web-download filters, [import_filtering_opts], do not '
+               'apply to it), and adds the time of those requests to each '
+               'create. Data that heat-engine cannot read never makes a '
+               'create fail.')),
+    cfg.IntOpt(
+        'location_check_max_bytes',
+        default=64 * 1024 * 1024,
+        min=4096,
+        help=_('The most bytes the location check reads of one image '
+               '(the format inspector usually needs less than 1 MiB).')),
+    cfg.FloatOpt(
+        'location_check_timeout',
+        default=10.0,
+        min=0.1,
+        help=_('Timeout in seconds of each HTTP request of the location '
+               'check.')),
 ]
 
 
@@ -63,3 +95,12 @@ def settings(conf=None):
     register_opts(conf)
     group = conf[GROUP]
     return group.catalog_mode, list(group.catalog_files or [])
+
+
+def location_check_settings(conf=None):
+    """``(mode, max_bytes, timeout)`` of the location check."""
+    conf = cfg.CONF if conf is None else conf
+    register_opts(conf)
+    group = conf[GROUP]
+    return (group.location_check, group.location_check_max_bytes,
+            group.location_check_timeout)

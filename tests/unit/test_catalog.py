@@ -377,7 +377,9 @@ class OptsTest(testtools.TestCase):
     def test_list_opts_and_settings(self):
         (group, options), = opts.list_opts()
         self.assertEqual('glance_properties', group)
-        self.assertEqual(['catalog_mode', 'catalog_files'],
+        self.assertEqual(['catalog_mode', 'catalog_files', 'location_check',
+                          'location_check_max_bytes',
+                          'location_check_timeout'],
                          [o.name for o in options])
         conf = cfg.ConfigOpts()
         conf([])

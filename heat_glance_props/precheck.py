@@ -1,0 +1,135 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Does the data at an image's ``location`` have its ``disk_format``?
+
+Glance cannot inspect ``raw`` and takes any data for it: a qcow2 file
+declared ``raw`` is imported, and Nova then boots the qcow2 bytes as a raw
+disk. A ``vmdk`` declared for qcow2 data fails the import with only "Task
+failed due to Internal Error". The check reads the start of the data with
+:class:`heat_glance_props.introspect.RemoteImage` (range requests) and
+oslo.utils' format inspector, before Glance imports anything.
+
+Used by ``heat-glance-props validate --check-locations`` and, when the
+operator enables ``[glance_properties] location_check``, by the resource
+before it creates the image. No Heat import.
+"""
+
+from heat_glance_props._i18n import _
+from heat_glance_props import introspect
+
+ERROR = 'error'
+WARNING = 'warning'
+
+MODES = (OFF, WARN, STRICT) = ('off', 'warn', 'strict')
+
+#: Glance disk formats the inspector cannot recognise: no check.
+UNCHECKED_FORMATS = frozenset(['ami', 'ari', 'aki', 'ploop'])
+
+
+class LocationMismatch(Exception):
+    """The data at the location is not of the declared disk_format."""
+
+
+def _command(location):
+    return 'heat-glance-props introspect %s' % location
+
+
+def check_location(location, disk_format, max_bytes=introspect.MAX_BYTES,
+                   timeout=introspect.TIMEOUT):
+    """Findings about the data at ``location`` for a ``disk_format``.
+
+    :returns: a list of ``(level, message)``: errors for data that is not
+        of ``disk_format`` (or is compressed, or unsafe), a warning when
+        the data cannot be read from here (Glance may still reach it);
+        empty when the data matches or cannot be checked (not an http(s)
+        URL, or a disk format the inspector does not know).
+    """
+    if not introspect.is_url(location) or disk_format in UNCHECKED_FORMATS:
+        return []
+    args = {'location': location, 'declared': disk_format,
+            'command': _command(location)}
+    try:
+        result = introspect.inspect(location, max_bytes=max_bytes,
+                                    timeout=timeout)
+    except introspect.UnsafeImage as exc:
+        args['reasons'] = '; '.join(exc.reasons)
+        return [(ERROR, _(
+            "the data at location %(location)s is not safe to use as an "
+            "image (%(reasons)s); Glance or Nova would refuse it. Check it "
+            "with: %(command)s") % args)]
+    except introspect.CompressedImage as exc:
+        args['kind'] = exc.compression
+        return [(ERROR, _(
+            "the data at location %(location)s is %(kind)s-compressed, not "
+            "a %(declared)s disk image; Glance would store the compressed "
+            "bytes and Nova cannot boot them. Point location at the "
+            "decompressed image, or ask the cloud operator for Glance's "
+            "image_decompression import plugin.") % args)]
+    except introspect.ImageError as exc:
+        args['exc'] = exc
+        return [(WARNING, _(
+            "could not check the data at location %(location)s against "
+            "disk_format %(declared)s: %(exc)s") % args)]
+    found = result.disk_format
+    if found == disk_format:
+        return []
+    args['found'] = found
+    if disk_format == 'raw':
+        consequence = _(
+            'Glance cannot inspect raw and would import it, and Nova would '
+            'boot the %(found)s bytes as a raw disk') % args
+    else:
+        consequence = _(
+            'Glance would fail the import, with only "Task failed due to '
+            'Internal Error" as the reason') % args
+    args['consequence'] = consequence
+    return [(ERROR, _(
+        "the data at location %(location)s is %(found)s, but disk_format "
+        "is %(declared)s: %(consequence)s. Set disk_format: %(found)s "
+        "(check with: %(command)s).") % args)]
+
+
+class LocationCheck(object):
+    """:func:`check_location` with fixed limits, as a callable."""
+
+    def __init__(self, max_bytes=None, timeout=None):
+        self.max_bytes = max_bytes or introspect.MAX_BYTES
+        self.timeout = timeout or introspect.TIMEOUT
+
+    def __call__(self, location, disk_format):
+        return check_location(location, disk_format, self.max_bytes,
+                              self.timeout)
+
+
+def before_create(location, disk_format, mode, max_bytes=None,
+                  timeout=None):
+    """The resource's check before it creates an image.
+
+    :param mode: ``off`` (nothing is read), ``warn`` (the findings are
+        returned, to be logged) or ``strict`` (a mismatch raises).
+    :returns: the messages to log as warnings.
+    :raises LocationMismatch: in ``strict`` mode, for data that is not of
+        ``disk_format`` (the message names the location, both formats and
+        the command that checks them). Data that cannot be read from
+        heat-engine is never a reason to refuse: Glance may reach it.
+    """
+    if mode == OFF:
+        return []
+    if mode not in MODES:
+        raise ValueError(_('unknown location check mode %r') % mode)
+    findings = LocationCheck(max_bytes, timeout)(location, disk_format)
+    errors = [m for level, m in findings if level == ERROR]
+    if errors and mode == STRICT:
+        raise LocationMismatch(_('Refusing to create the image: %s') %
+                               '; '.join(str(m) for m in errors))
+    return [str(m) for _level, m in findings]
