@@ -27,6 +27,11 @@ MAX_KEYS_SHOWN = 10
 _STATUS_PREFIX = re.compile(r'^\s*(HTTP\s+)?\d{3}\s+[A-Za-z ]+?(:\s*|\s*$)')
 _ATTRIBUTE = re.compile(r"Attribute '(.+?)' is")
 _QUOTA = re.compile(r'Attempted:\s*(-?\d+),\s*Maximum:\s*(-?\d+)')
+_ID_EXISTS = re.compile(r'Image ID (\S+) already exists')
+#: Reasons of a failed import task that say nothing about the cause.
+_GENERIC = re.compile(r'^\s*(task failed due to internal error|internal '
+                      r'error|unknown error|no reason given)?\s*\.?\s*$',
+                      re.IGNORECASE)
 
 
 def glance_reason(details):
@@ -88,11 +93,23 @@ def explain(code, details, image_id, keys=(), action='update'):
         return _("Glance refused to %(action)s %(image)s: a quota is "
                  "exceeded: %(reason)s. Glance applied none of the changes "
                  "of this request.") % args
-    if code == 404:
+    if code == 404 and image_id:
         return _("Image %(id)s no longer exists in Glance (was it deleted "
                  "outside Heat?): %(reason)s. The next stack update creates "
                  "a new image.") % args
     if code == 409:
+        match = _ID_EXISTS.search(reason)
+        if match:
+            args['id'] = match.group(1)
+            return _("Glance refused to create the image: an image with "
+                     "id %(id)s exists or existed in this cloud. Glance "
+                     "never reuses an image id, not even the id of a "
+                     "deleted image, so a template with a fixed 'id' can "
+                     "create its image once per cloud: remove 'id' from "
+                     "the template and let Glance choose one.") % args
+        if action == 'create' and not image_id:
+            return _("Glance refused to create the image (HTTP 409): "
+                     "%(reason)s.") % args
         return _("Glance refused to %(action)s %(image)s in its current "
                  "state: %(reason)s. Wait for the image to settle, then "
                  "update the stack again.") % args
@@ -116,3 +133,43 @@ def unreachable(endpoint, details, image_id, action='update'):
     return _("Glance is unreachable at %(endpoint)s (%(reason)s); could "
              "not %(action)s image %(id)s. When Glance is back, update the "
              "stack again: the same image is patched in place.") % args
+
+
+def is_generic(reason):
+    """Whether an import task's reason names no cause."""
+    return reason is None or bool(_GENERIC.match(glance_reason(reason)))
+
+
+def import_failed(image_id, location, disk_format, status, task_id=None,
+                  reason=None, findings=()):
+    """The message for an image whose data Glance could not import.
+
+    :param reason: the message of Glance's failed import task, if read.
+    :param findings: what the plugin found itself about the data at the
+        location (messages of :func:`heat_glance_props.precheck.
+        check_location`); used when Glance's reason is generic.
+    """
+    args = {'id': image_id, 'location': location, 'status': status,
+            'task': task_id, 'disk_format': disk_format,
+            'reason': glance_reason(reason) if reason else None,
+            'command': 'heat-glance-props introspect %s' % location}
+    if task_id is not None:
+        msg = _('Glance could not import the data of image %(id)s from '
+                '"%(location)s": import task %(task)s failed: %(reason)s '
+                '(the image is %(status)s).') % args
+    else:
+        msg = _('Glance could not import the data of image %(id)s from '
+                '"%(location)s": the import ended with the image '
+                '%(status)s.') % args
+    if not is_generic(reason):
+        return msg
+    if findings:
+        args['findings'] = '; '.join(str(f) for f in findings)
+        return msg + ' ' + _('Glance gives no cause, but the plugin found '
+                             'one: %(findings)s') % args
+    return msg + ' ' + _(
+        'Glance gives no cause. The causes the plugin can see: the data '
+        'at "%(location)s" may not be of disk_format %(disk_format)s '
+        '(Glance fails an import whose data does not match its '
+        'disk_format), may be compressed, or may not be reachable from '
+        'Glance. Check the first two with: %(command)s') % args

@@ -25,6 +25,7 @@ before it creates the image. No Heat import.
 """
 
 from heat_glance_props._i18n import _
+from heat_glance_props import glance_errors
 from heat_glance_props import introspect
 
 ERROR = 'error'
@@ -133,3 +134,23 @@ def before_create(location, disk_format, mode, max_bytes=None,
         raise LocationMismatch(_('Refusing to create the image: %s') %
                                '; '.join(str(m) for m in errors))
     return [str(m) for _level, m in findings]
+
+
+def explain_import_failure(image_id, location, disk_format, status,
+                           task_id=None, reason=None, mode=OFF,
+                           max_bytes=None, timeout=None):
+    """The message for a failed import, with the cause when it can be seen.
+
+    When Glance's reason is generic ("Task failed due to Internal Error")
+    and the operator allows heat-engine to read image data (``mode`` is
+    not ``off``), the data at the location is checked against the
+    disk_format and a mismatch is named; otherwise the message names the
+    possible causes and the command that checks them.
+    """
+    findings = []
+    if mode != OFF and glance_errors.is_generic(reason):
+        findings = [m for level, m in
+                    LocationCheck(max_bytes, timeout)(location, disk_format)
+                    if level == ERROR]
+    return glance_errors.import_failed(image_id, location, disk_format,
+                                       status, task_id, reason, findings)

@@ -90,3 +90,58 @@ class ExplainTest(testtools.TestCase):
                                         action='create')
         self.assertIn('could not create the image', msg)
         self.assertNotIn('patched in place', msg)
+
+
+class AdviceThatCanWorkTest(testtools.TestCase):
+
+    def test_an_image_id_is_never_reused(self):
+        msg = glance_errors.explain(
+            409, '409 Conflict: Image ID 0bd5d1c4-5a3c-4cc4-9e0b-3c4f7e1f'
+            '3a55 already exists!', None, action='create')
+        self.assertIn('an image with id 0bd5d1c4-5a3c-4cc4-9e0b-3c4f7e1f3a55 '
+                      'exists or existed in this cloud', msg)
+        self.assertIn('never reuses an image id', msg)
+        self.assertIn("remove 'id' from the template", msg)
+        self.assertNotIn('settle', msg)
+
+    def test_other_conflict_on_create_does_not_say_wait(self):
+        msg = glance_errors.explain(409, 'odd', None, action='create')
+        self.assertEqual('Glance refused to create the image (HTTP 409): '
+                         'odd.', msg)
+
+    def test_not_found_without_an_image(self):
+        msg = glance_errors.explain(404, 'The resource could not be found.',
+                                    None, action='create')
+        self.assertNotIn('no longer exists', msg)
+        self.assertIn('Glance refused to create the image (HTTP 404)', msg)
+
+
+class ImportFailedTest(testtools.TestCase):
+
+    def test_generic_reason_names_the_causes_and_the_command(self):
+        self.assertTrue(glance_errors.is_generic(
+            'Task failed due to Internal Error'))
+        self.assertTrue(glance_errors.is_generic(None))
+        self.assertFalse(glance_errors.is_generic(
+            'Image size 10 exceeds the limit'))
+        msg = glance_errors.import_failed(
+            'img-1', 'http://h/x.img', 'vmdk', 'queued', 'task-1',
+            'Task failed due to Internal Error')
+        self.assertIn('import task task-1 failed: Task failed due to '
+                      'Internal Error (the image is queued)', msg)
+        self.assertIn('may not be of disk_format vmdk', msg)
+        self.assertIn('heat-glance-props introspect http://h/x.img', msg)
+
+    def test_findings_name_the_cause(self):
+        msg = glance_errors.import_failed(
+            'img-1', 'http://h/x.img', 'vmdk', 'queued', None, None,
+            findings=['the data is qcow2, but disk_format is vmdk'])
+        self.assertIn('the import ended with the image queued', msg)
+        self.assertIn('the plugin found one: the data is qcow2, but '
+                      'disk_format is vmdk', msg)
+
+    def test_a_specific_reason_is_left_alone(self):
+        msg = glance_errors.import_failed(
+            'img-1', 'http://h/x.img', 'raw', 'queued', 'task-1',
+            'Image size 10 exceeds the limit', findings=['ignored'])
+        self.assertTrue(msg.endswith('(the image is queued).'), msg)

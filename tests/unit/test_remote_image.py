@@ -322,3 +322,23 @@ class OptionsTest(testtools.TestCase):
         self.assertEqual('strict', opts.location_check_settings(conf)[0])
         self.assertRaises(ValueError, conf.set_override, 'location_check',
                           'loud', group='glance_properties')
+
+
+class ImportFailureTest(testtools.TestCase):
+
+    def test_a_generic_failure_names_the_disk_format_mismatch(self):
+        server = self.useFixture(ServerFixture()).server
+        url = server.add('cloud.img', _fixture('disk.qcow2'))
+        generic = 'Task failed due to Internal Error'
+        msg = precheck.explain_import_failure(
+            'img-1', url, 'vmdk', 'queued', 'task-1', generic,
+            mode=precheck.WARN)
+        self.assertIn('the plugin found one: the data at location %s is '
+                      'qcow2, but disk_format is vmdk' % url, msg)
+        # With the check off, heat-engine reads nothing and says what to
+        # check.
+        before = len(server.requests())
+        msg = precheck.explain_import_failure(
+            'img-1', url, 'vmdk', 'queued', 'task-1', generic)
+        self.assertIn('may not be of disk_format vmdk', msg)
+        self.assertEqual(before, len(server.requests()))
