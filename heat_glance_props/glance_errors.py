@@ -165,11 +165,11 @@ def import_failed(image_id, location, disk_format, status, task_id=None,
         return msg
     if findings:
         args['findings'] = '; '.join(str(f) for f in findings)
-        return msg + ' ' + _('Glance gives no cause, but the plugin found '
-                             'one: %(findings)s') % args
-    return msg + ' ' + _(
+        return '%s %s' % (msg, _('Glance gives no cause, but the plugin '
+                                 'found one: %(findings)s') % args)
+    return '%s %s' % (msg, _(
         'Glance gives no cause. The causes the plugin can see: the data '
         'at "%(location)s" may not be of disk_format %(disk_format)s '
         '(Glance fails an import whose data does not match its '
         'disk_format), may be compressed, or may not be reachable from '
-        'Glance. Check the first two with: %(command)s') % args
+        'Glance. Check the first two with: %(command)s') % args)

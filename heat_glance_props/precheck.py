@@ -47,6 +47,12 @@ def _command(location):
 
 def check_location(location, disk_format, max_bytes=introspect.MAX_BYTES,
                    timeout=introspect.TIMEOUT):
+    """Findings about the data at ``location``; see :func:`_check`."""
+    return [(level, str(message)) for level, message in
+            _check(location, disk_format, max_bytes, timeout)]
+
+
+def _check(location, disk_format, max_bytes, timeout):
     """Findings about the data at ``location`` for a ``disk_format``.
 
     :returns: a list of ``(level, message)``: errors for data that is not

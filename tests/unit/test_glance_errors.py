@@ -145,3 +145,30 @@ class ImportFailedTest(testtools.TestCase):
             'img-1', 'http://h/x.img', 'raw', 'queued', 'task-1',
             'Image size 10 exceeds the limit', findings=['ignored'])
         self.assertTrue(msg.endswith('(the image is queued).'), msg)
+
+
+class LazyTranslationTest(testtools.TestCase):
+    """heat-engine enables lazy translation: messages are Message objects."""
+
+    def test_messages_build_with_lazy_translation(self):
+        from oslo_i18n import fixture as i18n_fixture
+
+        from heat_glance_props import catalog
+
+        self.useFixture(i18n_fixture.ToggleLazy(True))
+        msg = glance_errors.import_failed(
+            'img-1', 'http://h/x.img', 'vmdk', 'queued', 't', None)
+        self.assertIn('Glance gives no cause', str(msg))
+        msg = glance_errors.import_failed(
+            'img-1', 'http://h/x.img', 'vmdk', 'queued', 't', None,
+            findings=['it is qcow2'])
+        self.assertIn('found one: it is qcow2', str(msg))
+        self.assertIn('never reuses', str(glance_errors.explain(
+            409, 'Image ID x already exists!', None, action='create')))
+        review = catalog.review([('properties', {
+            'trait:HW_CPU_X86_AXV2': 'required', 'hw_vm_mode': 'kvm',
+            'hw_numa_cpus': '0', 'note': 'x' * 300, 'status': 'x'})])
+        self.assertEqual(4, len(review.errors))
+        self.assertEqual(1, len(review.warnings))
+        for finding in review.errors + review.warnings:
+            self.assertIsInstance(finding.message, str)
