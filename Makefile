@@ -28,7 +28,7 @@ bench: $(STAMP)
 # The local cloud of the mini-cloud test tier, until Ctrl-C (prints the
 # OS_* variables for the openstack command).
 minicloud: $(STAMP)
-	tools/minicloud/setup.sh
+	tools/setup-system.sh
 	$(VENV)/bin/python -m tests.minicloud.cloud
 
 clean:

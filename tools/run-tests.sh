@@ -5,9 +5,9 @@
 #
 # The stestr run includes the mini-cloud tier (tests/minicloud: Keystone,
 # Glance, heat-api, heat-engine and RabbitMQ on 127.0.0.1, driven with the
-# openstack command); tools/minicloud/setup.sh installs RabbitMQ for it
-# first when it is missing. The matrix (tools/matrix.sh) runs the
-# functional suite again on the oldest supported Heat release
+# openstack command); tools/setup-system.sh installs RabbitMQ for it, and
+# qemu-img for the harness Glance's image conversion, when they are
+# missing. The matrix (tools/matrix.sh) runs the functional suite again on the oldest supported Heat release
 # (doc/source/heat-releases.rst). HGP_SKIP_MINICLOUD=1 skips the tier,
 # HGP_SKIP_MATRIX=1 the matrix.
 set -uo pipefail
@@ -20,9 +20,7 @@ if ! "$bin/flake8"; then
     exit 1
 fi
 
-if [ "${HGP_SKIP_MINICLOUD:-0}" != 1 ]; then
-    tools/minicloud/setup.sh || exit 1
-fi
+tools/setup-system.sh || exit 1
 
 echo "== stestr"
 "$bin/stestr" run --color "$@"

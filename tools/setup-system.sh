@@ -1,33 +1,42 @@
 #!/usr/bin/env bash
-# Install what the mini-cloud test tier (tests/minicloud) needs from the
-# operating system: RabbitMQ, from Debian's packages, when it is missing.
+# Install what the test tiers need from the operating system, from Debian's
+# packages, when it is missing:
+#   qemu-utils       qemu-img, for the harness Glance's image_conversion
+#                    import plugin (functional tier, tests/harness)
+#   rabbitmq-server  the message bus of the mini-cloud tier (tests/minicloud)
 # Keystone, Glance and Heat come from PyPI into the virtualenv
 # (test-requirements.txt).
 #
-# The package's service is not started (the tier starts its own broker on
-# 127.0.0.1 and stops it at the end). Needs root, or a user allowed to run
-# apt-get through sudo; with neither, it says what to install and fails.
+# Packaged services are not started (the mini-cloud tier starts its own
+# broker on 127.0.0.1 and stops it at the end). Needs root, or a user
+# allowed to run apt-get through sudo; with neither, it says what to
+# install and fails. HGP_SKIP_MINICLOUD=1 leaves RabbitMQ out.
 set -euo pipefail
 
-server=/usr/lib/rabbitmq/bin/rabbitmq-server
-if [ -x "$server" ] && command -v epmd >/dev/null; then
-    exit 0
+packages=()
+if ! command -v qemu-img >/dev/null; then
+    packages+=(qemu-utils)
 fi
+if [ "${HGP_SKIP_MINICLOUD:-0}" != 1 ] &&
+        { [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ] ||
+          ! command -v epmd >/dev/null; }; then
+    packages+=(rabbitmq-server)
+fi
+[ ${#packages[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then
     sudo=()
 elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
     sudo=(sudo -n)
 else
-    echo "tools/minicloud/setup.sh: RabbitMQ is missing; install it with" \
-         "'apt-get install rabbitmq-server' (as root) or set" \
-         "HGP_SKIP_MINICLOUD=1 to skip the mini-cloud tier." >&2
+    echo "tools/setup-system.sh: missing ${packages[*]}; install them with" \
+         "'apt-get install ${packages[*]}' (as root)." >&2
     exit 1
 fi
 
-echo "== installing rabbitmq-server (Debian package) for the mini-cloud tier"
-# Keep the package's own service from starting: a policy-rc.d that says
-# "no", for the time of the install only, unless the system has one.
+echo "== installing ${packages[*]} (Debian packages) for the test tiers"
+# Keep packaged services from starting: a policy-rc.d that says "no", for
+# the time of the install only, unless the system has one.
 policy=/usr/sbin/policy-rc.d
 own_policy=
 if [ ! -e "$policy" ]; then
@@ -45,5 +54,6 @@ trap cleanup EXIT
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
-    rabbitmq-server >/dev/null
-[ -x "$server" ] || { echo "rabbitmq-server: $server not found" >&2; exit 1; }
+    "${packages[@]}" >/dev/null
+command -v qemu-img >/dev/null ||
+    { echo "qemu-img not found after installing qemu-utils" >&2; exit 1; }

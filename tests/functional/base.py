@@ -12,13 +12,16 @@
 
 """Base class for tests through real Heat stacks against a real Glance."""
 
+import contextlib
 import copy
 import logging
 import os
+import urllib.error
 import uuid
 
 import fixtures
 from heat.common import exception
+from heat.engine.resources.openstack.glance import image as heat_image
 import testtools
 
 from tests.harness import glance
@@ -67,10 +70,30 @@ def image_template(resource_props=None, properties=None, resource_type=None,
     }
 
 
+def _events(server):
+    """The image creates and deletes the server has seen, or None."""
+    if not server.running:
+        return None
+    try:
+        return server.image_events()
+    except (urllib.error.URLError, OSError):
+        return None
+
+
 class FunctionalTestCase(testtools.TestCase):
-    """Real Heat engine code in-process against the process's real Glance."""
+    """Real Heat engine code in-process against the process's real Glance.
+
+    Every stack operation runs under a replacement guard: a stack create
+    may create one image per image resource, and a stack update, check or
+    adopt may create or delete no image at all, unless the test said so
+    first with :meth:`expect_images`. At the end of the test, every image
+    it announced must have been created or deleted.
+    """
 
     identity = heat.MEMBER
+
+    #: The Glance set-up the test runs against (``glance.SHAPES``).
+    shape = 'plain'
 
     def setUp(self):
         super(FunctionalTestCase, self).setUp()
@@ -79,9 +102,58 @@ class FunctionalTestCase(testtools.TestCase):
             level=logging.INFO, format='%(levelname)s [%(name)s] '
             '%(message)s'))
         heat.setup()
-        self.data, self.glance_server = glance.shared()
+        self.data, self.glance_server = glance.shared(self.shape)
         self.ctx = heat.make_context(self.glance_server.url, self.identity)
         self.admin = heat.glance(self.glance_server.url, heat.ADMIN)
+        self._expected = {'create': 0, 'delete': 0}
+        heat.OBSERVERS.append(self._replacement_guard)
+        self.addCleanup(heat.OBSERVERS.remove, self._replacement_guard)
+        self.addCleanup(self._all_expected_images_seen)
+
+    def expect_images(self, created=0, deleted=0):
+        """Announce images that later stack updates create or delete.
+
+        A replacement is one of each; removing a resource from the
+        template deletes one; a replacement of an image that is already
+        gone from Glance creates one only.
+        """
+        self._expected['create'] += created
+        self._expected['delete'] += deleted
+
+    def _all_expected_images_seen(self):
+        self.assertEqual({'create': 0, 'delete': 0}, self._expected,
+                         'images announced with expect_images() that no '
+                         'stack update created or deleted')
+
+    @contextlib.contextmanager
+    def _replacement_guard(self, operation, stk):
+        server = self.glance_server
+        before = _events(server)
+        yield
+        after = _events(server)
+        if before is None or after is None or len(after) < len(before):
+            # Glance was down, or restarted and forgot what it served.
+            return
+        seen = {'create': 0, 'delete': 0}
+        for kind, path, status in after[len(before):]:
+            if status < 300:
+                seen[kind] += 1
+        if operation == 'create':
+            images = sum(1 for res in stk.resources.values()
+                         if isinstance(res, heat_image.GlanceWebImage))
+            self.assertLessEqual(seen['create'], images,
+                                 'a stack create made more images than '
+                                 'it has image resources')
+            # Only images of a failed create that were discarded.
+            self.assertLessEqual(seen['delete'], seen['create'])
+            return
+        for kind in ('create', 'delete'):
+            if seen[kind] > self._expected[kind]:
+                self.fail('stack %s: Glance %sd %d image(s) the test did '
+                          'not expect (an image was re-created?): %s' % (
+                              operation, kind, seen[kind],
+                              after[len(before):]))
+            self._expected[kind] -= seen[kind]
 
     def image_url(self, size=4096, mode=None):
         return self.data.add('img-%s' % uuid.uuid4().hex, size=size,

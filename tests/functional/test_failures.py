@@ -85,6 +85,8 @@ class RetryInPlaceTest(base.FunctionalTestCase):
         self.assertEqual(('UPDATE', 'FAILED'), stk.state)
         self.assertIn('Image %s no longer exists in Glance' % image_id,
                       stk.status_reason)
+        # Replaced: a new image, and no delete (the old one is gone).
+        self.expect_images(created=1)
         self.update_stack(stk, self.template(properties={'a': '2'}))
         new_id = self.image_id(stk)
         self.assertNotEqual(image_id, new_id)
@@ -104,6 +106,8 @@ class RetryInPlaceTest(base.FunctionalTestCase):
             env.register_class('OS::Glance::Image', plugin_image.GlanceImage)
         # The plugin is loaded again (heat-engine restarted with it).
         stk = heat.load_stack(stk)
+        # The placeholder is replaced by a real image (it had none).
+        self.expect_images(created=1)
         self.update_stack(stk, self.template(properties={'a': '1'}))
         self.assertIsInstance(stk['image'], plugin_image.GlanceImage)
         image_id = self.image_id(stk)

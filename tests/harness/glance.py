@@ -134,6 +134,37 @@ enforce_scope = false
 """
 
 
+#: Keys and values the ``inject`` shape's Glance adds to every image that a
+#: non-admin imports (``inject_image_metadata``): one is a first-class
+#: property of the resource that templates usually leave unset.
+INJECTED = {'architecture': 'x86_64', 'injected_site': 'edge-1'}
+
+#: Glance set-ups the harness runs, as operators run them. Property
+#: protections (``PROTECTED_PREFIX``) are on in every shape.
+#:
+#: ``plain``: no import plugin.
+#: ``conversion``: ``image_conversion`` stores every image as raw
+#: (``qemu-img`` on the PATH; tools/setup-system.sh installs it).
+#: ``inject``: ``inject_image_metadata`` adds ``INJECTED``.
+SHAPES = {
+    'plain': '',
+    'conversion': """\
+[image_import_opts]
+image_import_plugins = ['image_conversion']
+
+[image_conversion]
+output_format = raw
+""",
+    'inject': """\
+[image_import_opts]
+image_import_plugins = ['inject_image_metadata']
+
+[inject_metadata_properties]
+inject = %s
+""" % ','.join('%s:%s' % item for item in sorted(INJECTED.items())),
+}
+
+
 def server_python():
     """The interpreter that runs glance-api (glance-manage is beside it).
 
@@ -231,9 +262,10 @@ class DataServer(object):
 class GlanceServer(object):
     """One glance-api process under gunicorn, with its own state dir."""
 
-    def __init__(self, data_server, quota=128, workdir=None):
+    def __init__(self, data_server, quota=128, workdir=None, shape='plain'):
         self.data_server = data_server
         self.quota = quota
+        self.shape = shape
         self._own_dir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix='glance-harness-')
         self.port = free_port()
@@ -265,6 +297,9 @@ class GlanceServer(object):
         }
         with open(self._path('glance-api.conf'), 'w') as f:
             f.write(_CONF % values)
+        if SHAPES[self.shape]:
+            with open(self._path('glance-image-import.conf'), 'w') as f:
+                f.write(SHAPES[self.shape])
 
     def _env(self):
         env = dict(os.environ)
@@ -336,11 +371,21 @@ class GlanceServer(object):
         if self._own_dir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
+    def _harness_get(self, path):
+        with urllib.request.urlopen(self.url + path, timeout=10) as resp:
+            return json.loads(resp.read())
+
     def requests(self):
         """Every request Glance has served, as ``[method, path]`` pairs."""
-        with urllib.request.urlopen(self.url + '/__harness__/requests',
-                                    timeout=10) as resp:
-            return json.loads(resp.read())
+        return self._harness_get('/__harness__/requests')
+
+    def image_events(self):
+        """Image creates and deletes, as ``[kind, path, status]``.
+
+        ``kind`` is ``'create'`` or ``'delete'``. The list starts empty
+        again when the process is restarted.
+        """
+        return self._harness_get('/__harness__/images')
 
 
 class RequestCounter(object):
@@ -361,27 +406,31 @@ class RequestCounter(object):
 _SHARED = {}
 
 
-def shared():
-    """The (data server, Glance) pair of this process, started once."""
-    if not _SHARED:
-        data = DataServer()
-        glance = GlanceServer(data)
+def shared(shape='plain'):
+    """The (data server, Glance) pair of this process, started once.
+
+    Each shape (see ``SHAPES``) has its own Glance, started on first use;
+    the data server is shared.
+    """
+    if 'data' not in _SHARED:
+        _SHARED['data'] = DataServer()
+        atexit.register(_stop_shared)
+    data = _SHARED['data']
+    if shape not in _SHARED:
+        glance = GlanceServer(data, shape=shape)
         try:
             glance.start()
         except Exception:
             glance.destroy()
-            data.stop()
             raise
-        _SHARED['data'] = data
-        _SHARED['glance'] = glance
-        atexit.register(_stop_shared)
-    return _SHARED['data'], _SHARED['glance']
+        _SHARED[shape] = glance
+    return data, _SHARED[shape]
 
 
 def _stop_shared():
-    glance = _SHARED.pop('glance', None)
     data = _SHARED.pop('data', None)
-    if glance is not None:
+    for glance in list(_SHARED.values()):
         glance.destroy()
+    _SHARED.clear()
     if data is not None:
         data.stop()

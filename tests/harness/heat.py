@@ -27,6 +27,7 @@ untouched.
 # imported before any heat.engine module.
 import heat.tests.common  # noqa: F401  isort:skip
 
+import contextlib
 import os
 import sys
 import time
@@ -62,6 +63,11 @@ POLL_INTERVAL = 0.05
 ENGINE_ID = 'harness-engine'
 
 _READY = []
+
+#: Context-manager factories called as ``observer(operation, stack)``
+#: around every stack operation the harness runs (create, check, update,
+#: adopt); the functional tests' replacement guard is one.
+OBSERVERS = []
 
 
 class TrustedIdentity(token_endpoint.Token):
@@ -164,12 +170,15 @@ def _locked(stk, operation, *args):
 
     The final state is persisted when the lock is released.
     """
-    lock = stack_lock.StackLock(stk.context, stk.id, ENGINE_ID)
-    lock.acquire()
-    try:
-        operation(*args)
-    finally:
-        stk.persist_state_and_release_lock(ENGINE_ID)
+    with contextlib.ExitStack() as observers:
+        for observer in list(OBSERVERS):
+            observers.enter_context(observer(operation.__name__, stk))
+        lock = stack_lock.StackLock(stk.context, stk.id, ENGINE_ID)
+        lock.acquire()
+        try:
+            operation(*args)
+        finally:
+            stk.persist_state_and_release_lock(ENGINE_ID)
 
 
 def create(ctx, tmpl, params=None, name=None, timeout_mins=5):
@@ -179,6 +188,36 @@ def create(ctx, tmpl, params=None, name=None, timeout_mins=5):
     stk.store()
     _locked(stk, stk.create)
     return stk
+
+
+def adopt(ctx, tmpl, adopt_data, params=None, name=None):
+    """Adopt existing resources into a new stack (``stack adopt``).
+
+    Returns the stack in any final state.
+
+    :param adopt_data: what ``openstack stack abandon`` prints: a dict
+        with ``resources`` mapping each resource name to at least its
+        ``resource_id``.
+    """
+    if isinstance(tmpl, str):
+        tmpl = load_template(tmpl)
+    t = template.Template(tmpl, env=environment.Environment(params or {}))
+    stk = heat_stack.Stack(ctx, name or 'stack-%s' % uuid.uuid4().hex[:8],
+                           t, adopt_stack_data=adopt_data)
+    stk.validate()
+    stk.store()
+    _locked(stk, stk.adopt)
+    return stk
+
+
+def abandon(stk):
+    """Delete the stack but not its resources (``stack abandon``).
+
+    Returns the abandon data.
+    """
+    data = stk.prepare_abandon()
+    stk.delete(abandon=True)
+    return data
 
 
 def check(stk):

@@ -274,7 +274,7 @@ class MiniCloud(object):
         if not rabbitmq_available():
             raise CloudError(
                 'RabbitMQ is not installed (%s); run '
-                'tools/minicloud/setup.sh as root' % RABBITMQ_SERVER)
+                'tools/setup-system.sh as root' % RABBITMQ_SERVER)
         base = self.path('rabbitmq')
         for sub in ('home', 'mnesia', 'log'):
             os.makedirs(os.path.join(base, sub), exist_ok=True)
