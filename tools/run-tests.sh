@@ -7,9 +7,9 @@
 # Glance, heat-api, heat-engine and RabbitMQ on 127.0.0.1, driven with the
 # openstack command); tools/setup-system.sh installs RabbitMQ for it, and
 # qemu-img for the harness Glance's image conversion, when they are
-# missing. The matrix (tools/matrix.sh) runs the functional suite again on the oldest supported Heat release
-# (doc/source/heat-releases.rst). HGP_SKIP_MINICLOUD=1 skips the tier,
-# HGP_SKIP_MATRIX=1 the matrix.
+# missing. The matrix (tools/matrix.sh) runs the functional suite again
+# on the oldest supported Heat release (doc/source/heat-releases.rst).
+# HGP_SKIP_MINICLOUD=1 skips the tier, HGP_SKIP_MATRIX=1 the matrix.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bin=${VENV:-.venv}/bin
