@@ -15,12 +15,17 @@
 heat-engine imports every module of the directories in its
 ``plugin_dirs`` option and registers what ``resource_mapping()``
 returns. ``heat-glance-props plugin-dir`` prints this directory.
+
+Loading it also makes this plugin the substitute of Heat's
+``OS::Glance::WebImage``, so that a stack can change a resource's type from
+``OS::Glance::WebImage`` to ``OS::Glance::Image`` and keep its image.
 """
 
 from heat_glance_props.resources import image
 
 
 def resource_mapping():
+    image.substitute_web_image()
     return {
         'OS::Glance::Image': image.GlanceImage,
     }

@@ -12,6 +12,7 @@
 
 """OS::Glance::Image: a Glance v2 image with in-place free properties."""
 
+import collections
 import contextlib
 
 from glanceclient import exc as glance_exc
@@ -28,9 +29,28 @@ from oslo_utils import excutils
 from heat_glance_props import catalog
 from heat_glance_props import glance_errors
 from heat_glance_props import imageprops
+from heat_glance_props import livestate
 from heat_glance_props import opts
 
 LOG = logging.getLogger(__name__)
+
+
+class Changes(collections.namedtuple(
+        'Changes', 'patch attributes tags members active')):
+    """What one update sends to Glance.
+
+    ``patch`` is an :class:`imageprops.Patch` of the free properties,
+    ``attributes`` the changed core attributes, ``tags`` and ``members``
+    ``(added, removed)`` lists, ``active`` the new activation state or None.
+    """
+
+    def keys(self):
+        """The free property keys the update sets or removes."""
+        return set(self.patch.changed) | set(self.patch.removed)
+
+    def __bool__(self):
+        return bool(self.attributes or self.keys() or any(self.tags) or
+                    any(self.members) or self.active is False)
 
 
 class GlanceImage(heat_image.GlanceWebImage):
@@ -46,6 +66,10 @@ class GlanceImage(heat_image.GlanceWebImage):
     support_status = support.SupportStatus(
         version='22.0.0',
         message=_('Provided by the heat-glance-props plugin.'))
+
+    # A failed check (drift, a deactivated image) is converged in place;
+    # needs_replace_failed() decides, as after a failed update.
+    always_replace_on_check_failed = False
 
     OWN_PROPERTIES = (
         IMAGE_PROPERTIES, IS_PUBLIC,
@@ -339,6 +363,49 @@ class GlanceImage(heat_image.GlanceWebImage):
                 return True
             return self._settled(image, state['active'])
 
+    def _changes(self, old, new):
+        """What Glance must be told to turn ``old`` into ``new``.
+
+        Both are dicts of resource properties; ``old`` may hold live values
+        (see :mod:`heat_glance_props.livestate`).
+        """
+        return Changes(
+            imageprops.compute_patch(self._managed(old), self._managed(new)),
+            self._core_changes(old, new),
+            self._set_diff(old, new, self.TAGS),
+            self._set_diff(old, new, self.MEMBERS),
+            (new.get(self.ACTIVE)
+             if bool(old.get(self.ACTIVE)) != bool(new.get(self.ACTIVE))
+             else None))
+
+    def _write(self, changes, action):
+        """Send the changes to Glance: the PATCH first, then the rest.
+
+        When Glance refuses the PATCH, nothing has changed.
+        """
+        ignore = self.client_plugin().ignore_conflict_and_not_found
+        patch, attributes = changes.patch, changes.attributes
+        with self._glance_errors(action, self.resource_id,
+                                 changes.keys()):
+            if attributes or changes.keys():
+                self._apply(self.resource_id, patch, attributes)
+            for tag in changes.tags[0]:
+                self.client().image_tags.update(self.resource_id, tag)
+            for tag in changes.tags[1]:
+                with ignore:
+                    self.client().image_tags.delete(self.resource_id, tag)
+            for member in changes.members[0]:
+                with ignore:
+                    self.client().image_members.create(self.resource_id,
+                                                       member)
+            for member in changes.members[1]:
+                with ignore:
+                    self.client().image_members.delete(self.resource_id,
+                                                       member)
+            if changes.active is False:
+                self.client().images.deactivate(self.resource_id)
+        return {'active': changes.active}
+
     def handle_update(self, json_snippet, tmpl_diff, prop_diff):
         old = dict(self.properties)
         pending = self._pending()
@@ -350,53 +417,18 @@ class GlanceImage(heat_image.GlanceWebImage):
             old.update(self._live_state)
         new = dict(self.properties)
         new.update(prop_diff)
-        images = self.client().images
-
-        patch = imageprops.compute_patch(self._managed(old),
-                                         self._managed(new))
-        attributes = self._core_changes(old, new)
-        keys = set(patch.changed) | set(patch.removed)
-        tags = self._set_diff(old, new, self.TAGS,
-                              self.TAGS in prop_diff or self._live_state)
-        members = self._set_diff(old, new, self.MEMBERS,
-                                 self.MEMBERS in prop_diff)
-        active = new.get(self.ACTIVE) if self.ACTIVE in prop_diff else None
-
-        if (attributes or keys or any(tags) or any(members) or
-                active is False):
+        changes = self._changes(old, new)
+        if changes:
             # Until Heat stores the new properties, remember the keys this
             # update touches: if it does not complete, the next update (a
             # retry or a rollback) compares them with Glance's live values.
             self.data_set(self.PENDING_KEYS,
-                          jsonutils.dumps(sorted(keys | pending)))
-
-        ignore = self.client_plugin().ignore_conflict_and_not_found
-        with self._glance_errors('update', self.resource_id, keys):
-            # The PATCH first: when Glance refuses it, nothing has changed.
-            if attributes or keys:
-                self._apply(self.resource_id, patch, attributes)
-            for tag in tags[0]:
-                self.client().image_tags.update(self.resource_id, tag)
-            for tag in tags[1]:
-                with ignore:
-                    self.client().image_tags.delete(self.resource_id, tag)
-            for member in members[0]:
-                with ignore:
-                    self.client().image_members.create(self.resource_id,
-                                                       member)
-            for member in members[1]:
-                with ignore:
-                    self.client().image_members.delete(self.resource_id,
-                                                       member)
-            if active is False:
-                images.deactivate(self.resource_id)
-        return {'active': active}
+                          jsonutils.dumps(sorted(changes.keys() | pending)))
+        return self._write(changes, 'update')
 
     @staticmethod
-    def _set_diff(old, new, key, changed):
+    def _set_diff(old, new, key):
         """``(added, removed)`` sorted lists of a list property's items."""
-        if not changed:
-            return [], []
         before = set(old.get(key) or [])
         after = set(new.get(key) or [])
         return sorted(after - before), sorted(before - after)
@@ -416,6 +448,13 @@ class GlanceImage(heat_image.GlanceWebImage):
         self._live_state = None
         return True
 
+    def _observed(self, image):
+        """The stored properties, with what the live image says instead."""
+        props = dict(self.properties)
+        props.update(self.parse_live_resource_data(self.properties,
+                                                   dict(image)))
+        return props
+
     def handle_check(self):
         with self._glance_errors('check', self.resource_id):
             image = self.client().images.get(self.resource_id)
@@ -424,6 +463,17 @@ class GlanceImage(heat_image.GlanceWebImage):
         if image.status != wanted:
             problems.append(_('the image is %(status)s, not %(wanted)s') % {
                 'status': image.status, 'wanted': wanted})
+        # The same comparison as a converge: a check fails exactly when a
+        # "stack update --converge" would change something.
+        live = self._observed(image)
+        changes = self._changes(live, dict(self.properties))
+        for attr in sorted(changes.attributes):
+            problems.append(_("'%(attr)s' is '%(actual)s' in Glance "
+                              "(template: '%(wanted)s')") % {
+                'attr': attr, 'actual': image.get(attr),
+                'wanted': changes.attributes[attr]})
+        for tag in changes.tags[0]:
+            problems.append(_("tag '%s' is missing") % tag)
         drift = imageprops.drift(self._managed(self.properties), dict(image))
         for key in sorted(drift):
             wanted_value, actual = drift[key]
@@ -438,9 +488,32 @@ class GlanceImage(heat_image.GlanceWebImage):
         if problems:
             raise exception.Error(_(
                 'Image %(id)s differs from the template: %(problems)s. '
-                'Run a stack update with --converge to restore it.') % {
+                'Run a stack update with --converge to restore it in '
+                'place.') % {
                     'id': self.resource_id,
                     'problems': '; '.join(problems)})
+
+    def handle_adopt(self, resource_data=None):
+        # Heat records the image id; then the template's properties are
+        # applied to the image in place, as a converge would.
+        super(GlanceImage, self).handle_adopt(resource_data)
+        with self._glance_errors('adopt', self.resource_id):
+            image = self.client().images.get(self.resource_id)
+            if image.status not in ('active', 'deactivated'):
+                raise exception.Error(_(
+                    'Image %(id)s cannot be adopted: it is %(status)s, '
+                    'with no usable data.') % {'id': self.resource_id,
+                                               'status': image.status})
+            live = self._observed(image)
+            if self.properties[self.MEMBERS]:
+                live[self.MEMBERS] = [
+                    m.member_id for m in
+                    self.client().image_members.list(self.resource_id)]
+        return self._write(self._changes(live, dict(self.properties)),
+                           'adopt')
+
+    def check_adopt_complete(self, state):
+        return self.check_update_complete(state)
 
     def needs_replace_failed(self):
         if not self.resource_id or self.data().get(self.IS_PLACEHOLDER):
@@ -506,21 +579,25 @@ class GlanceImage(heat_image.GlanceWebImage):
         return state
 
     def parse_live_resource_data(self, resource_properties, resource_data):
-        reality = super(GlanceImage, self).parse_live_resource_data(
-            resource_properties, resource_data)
-        keys = set(resource_properties.get(self.IMAGE_PROPERTIES) or {})
-        keys |= self._pending()
-        extra = set(resource_properties.get(self.EXTRA_PROPERTIES) or {})
-        reality[self.IMAGE_PROPERTIES] = dict(
-            (k, resource_data.get(k)) for k in keys - extra)
-        reality[self.ACTIVE] = resource_data.get('status') != 'deactivated'
-        if (resource_properties.get(self.IMAGE_ID) is None and
-                resource_data.get('id') == self.resource_id):
-            # Glance chose the id: not a difference from the template
-            # (Heat's own parser reports it, and every converge would
-            # replace the image).
-            reality[self.IMAGE_ID] = None
-        # Not image attributes: keep what the template said.
-        for key in (self.IS_PUBLIC, self.MEMBERS):
-            reality[key] = resource_properties.get(key)
-        return reality
+        # What Glance changes on its own (conversion, injected keys, its
+        # defaults) is not drift: see heat_glance_props.livestate.
+        return livestate.observe(dict(resource_properties), resource_data,
+                                 self._pending())
+
+
+def substitute_web_image():
+    """Let stacks change OS::Glance::WebImage to this type in place.
+
+    Heat keeps a resource across a change of its type only when the old
+    class names the new one as its substitute; otherwise it creates a new
+    image and deletes the old one. Heat's WebImage keeps its own support
+    status, with this class as its substitute.
+    """
+    web = heat_image.GlanceWebImage
+    status = web.support_status
+    if status.substitute_class is GlanceImage:
+        return
+    web.support_status = support.SupportStatus(
+        status=status.status, message=status.message,
+        version=status.version, previous_status=status.previous_status,
+        substitute_class=GlanceImage)

@@ -1,0 +1,80 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+import testtools
+
+from heat_glance_props import livestate
+
+TEMPLATE = {
+    'id': None, 'name': 'img', 'disk_format': 'qcow2',
+    'container_format': 'bare', 'location': 'http://x/img',
+    'min_disk': 0, 'min_ram': 0, 'protected': False, 'visibility': None,
+    'owner': None, 'tags': ['t1', 't2'], 'os_distro': '',
+    'architecture': None, 'active': True, 'members': None,
+    'properties': {'a': '1', 'b': '2'}, 'extra_properties': {'x': 'y'},
+}
+
+# What Glance has after converting to raw and injecting keys.
+LIVE = {
+    'id': 'abc', 'name': 'img', 'disk_format': 'raw',
+    'container_format': 'bare', 'size': 1024, 'virtual_size': 1024,
+    'checksum': 'c', 'os_hash_algo': 'sha512', 'os_hash_value': 'h',
+    'min_disk': 0, 'min_ram': 0, 'protected': False,
+    'visibility': 'private', 'owner': 'project-a', 'os_hidden': False,
+    'stores': 'local', 'tags': ['oob', 't1'], 'status': 'active',
+    'architecture': 'x86_64', 'injected_site': 'edge-1',
+    'a': '1', 'x': 'y', 'unmanaged': 'kept',
+}
+
+
+class ObserveTest(testtools.TestCase):
+
+    def test_what_glance_changes_on_its_own_is_not_observed(self):
+        observed = livestate.observe(TEMPLATE, LIVE)
+        for key in ('id', 'disk_format', 'container_format', 'location',
+                    'owner', 'architecture', 'os_distro', 'members'):
+            self.assertNotIn(key, observed)
+        self.assertNotIn('injected_site', observed['properties'])
+        self.assertNotIn('unmanaged', observed['properties'])
+
+    def test_managed_values_are_observed(self):
+        observed = livestate.observe(TEMPLATE, LIVE)
+        self.assertEqual({'a': '1', 'b': None}, observed['properties'])
+        self.assertEqual({'x': 'y'}, observed['extra_properties'])
+        self.assertEqual('img', observed['name'])
+        self.assertEqual('private', observed['visibility'])
+        self.assertEqual(0, observed['min_disk'])
+        self.assertIs(True, observed['active'])
+
+    def test_tags_only_those_of_the_template(self):
+        observed = livestate.observe(TEMPLATE, LIVE)
+        self.assertEqual(['t1'], observed['tags'])
+        self.assertNotIn('tags', livestate.observe(
+            dict(TEMPLATE, tags=None), LIVE))
+
+    def test_set_first_class_and_owner_are_observed(self):
+        observed = livestate.observe(
+            dict(TEMPLATE, architecture='aarch64', owner='p'), LIVE)
+        self.assertEqual('x86_64', observed['architecture'])
+        self.assertEqual('project-a', observed['owner'])
+
+    def test_pending_keys_are_read_back(self):
+        observed = livestate.observe(TEMPLATE, LIVE, pending=['unmanaged',
+                                                              'x'])
+        self.assertEqual('kept', observed['properties']['unmanaged'])
+        # A key of extra_properties stays in that map.
+        self.assertNotIn('x', observed['properties'])
+
+    def test_deactivated(self):
+        observed = livestate.observe(TEMPLATE,
+                                     dict(LIVE, status='deactivated'))
+        self.assertIs(False, observed['active'])
