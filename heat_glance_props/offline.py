@@ -153,8 +153,13 @@ def _heat_error(exc):
     return text or exc.__class__.__name__
 
 
-def build_stack(path, env_files=(), params=None):
+def build_stack(path, env_files=(), params=None, shared=False):
     """A Heat Stack object for a template file (never stored or created).
+
+    :param shared: the parameters (``params`` and those of the
+        environment files) are shared by several templates: give this one
+        only those it declares. (Heat refuses a parameter that the
+        template does not declare.)
 
     :raises TemplateError: if a file cannot be read, or Heat refuses the
         template, its version or an environment file (Heat's message).
@@ -175,6 +180,11 @@ def build_stack(path, env_files=(), params=None):
         environment_util.merge_environments(
             list(env_files), files, env_dict, tmpl.all_param_schemata(files))
         env_dict['parameters'].update(params or {})
+        if shared:
+            declared = tmpl.param_schemata()
+            env_dict['parameters'] = dict(
+                (k, v) for k, v in env_dict['parameters'].items()
+                if k in declared)
         env = environment.Environment(env_dict)
         tmpl = template.Template(tmpl.t, env=env, files=files)
         return heat_stack.Stack(context.RequestContext(), 'validate', tmpl)
@@ -342,13 +352,14 @@ def _location_reports(res, location_check):
 
 def check_template(path, env_files=(), params=None, mode=None,
                    catalog_files=(), config_files=(), heat_checks=True,
-                   location_check=None):
+                   location_check=None, shared=False):
     """Check a template file; returns what :func:`check_stack` returns.
 
     :param mode: the catalog mode; by default the ``catalog_mode`` of the
         configuration (``strict`` without a config file).
     :param catalog_files: catalog files used after those the
         configuration names.
+    :param shared: see :func:`build_stack`.
     :raises TemplateError: if a file cannot be read, or Heat refuses the
         template as a whole (its format, its version, an environment
         file), with Heat's message.
@@ -356,7 +367,7 @@ def check_template(path, env_files=(), params=None, mode=None,
     """
     setup_heat(config_files)
     conf_mode, conf_files = opts.settings(cfg.CONF)
-    stk = build_stack(path, env_files, params)
+    stk = build_stack(path, env_files, params, shared)
     return check_stack(stk, mode or conf_mode,
                        list(conf_files) + list(catalog_files),
                        heat_checks=heat_checks,

@@ -66,11 +66,15 @@ def _validate(args):
     if not templates:
         _error(_('no template found in %s') % ', '.join(args.template))
         return 1
+    # Parameters shared by several templates go to those that declare
+    # them.
+    shared = len(templates) > 1 or any(os.path.isdir(p)
+                                       for p in args.template)
     total_errors = 0
     failed_files = 0
     for path in templates:
-        errors, warnings, count = _validate_one(offline, args, path,
-                                                location_check)
+        errors, warnings, count = _validate_one(
+            offline, args, path, location_check, shared=shared)
         if errors is None:
             return 1  # a bad catalog file: the same for every template
         total_errors += errors
@@ -82,14 +86,14 @@ def _validate(args):
     return 1 if total_errors else 0
 
 
-def _validate_one(offline, args, path, location_check):
+def _validate_one(offline, args, path, location_check, shared):
     """Check one template; ``(errors, warnings, images)``."""
     try:
         reports, checked = offline.check_template(
             path, env_files=args.environment,
             params=dict(args.parameter), mode=args.mode,
             catalog_files=args.catalog, config_files=args.config_file,
-            location_check=location_check)
+            location_check=location_check, shared=shared)
     except offline.TemplateError as exc:
         print('%(file)s: -: -: %(level)s: %(msg)s' % {
             'file': path, 'level': offline.ERROR, 'msg': exc})
@@ -206,7 +210,10 @@ def build_parser():
     cmd.add_argument('-P', '--parameter', metavar='KEY=VALUE',
                      action='append', default=[], type=_parameter,
                      help=_('a template parameter (repeatable; wins over '
-                            'the environment files)'))
+                            'the environment files). With several '
+                            'templates, the parameters of -P and of the '
+                            'environment files go to the templates that '
+                            'declare them'))
     cmd.add_argument('--catalog', metavar='FILE', action='append',
                      default=[],
                      help=_('an extra catalog file (YAML or JSON), like '

@@ -69,6 +69,8 @@ resources:
       container_format: bare
       location: http://127.0.0.1:9/x
       cache_raw: true
+      properties:
+        hw_disk_bus: floppy
   mistyped:
     type: OS::Glance::Image
     properties:
@@ -109,6 +111,9 @@ resources:
         "(value '11111111-2222-3333-4444-555555555555') needs a cloud",
         'cache: -: error: Property error: resources.cache.properties: '
         'Unknown Property cache_raw',
+        # Heat's refusal and the catalog's finding, for one resource.
+        "cache: hw_disk_bus: error: key 'hw_disk_bus' in 'properties' has "
+        "value 'floppy'",
         'missing: -: error: Property error: resources.missing.properties: '
         'Property disk_format not assigned',
         'mistyped: -: error: Property error: '
@@ -185,6 +190,30 @@ class ValidateLikeHeatTest(testtools.TestCase):
                           os.path.join(self.dir, 'stacks', 'b',
                                        'no-type.yaml')], files)
         self.assertIn('2 template(s) checked, 1 with errors', err)
+
+    def test_parameters_go_to_the_templates_that_declare_them(self):
+        good = self.write('good.yaml', GOOD)
+        with_param = self.write('param.yaml', """\
+            heat_template_version: 2021-04-16
+            parameters:
+              image_url: {type: string}
+            resources:
+              image:
+                type: OS::Glance::Image
+                properties:
+                  name: p
+                  disk_format: qcow2
+                  container_format: bare
+                  location: {get_param: image_url}
+            """)
+        url = 'image_url=http://127.0.0.1:9/x.img'
+        rc, out, err = self.run_script(good, with_param, '-P', url)
+        self.assertEqual(0, rc, out + err)
+        # One template alone gets what the command line says, as in Heat.
+        rc, out, err = self.run_script(good, '-P', url)
+        self.assertEqual(1, rc, out + err)
+        self.assertIn('The Parameter (image_url) was not defined in '
+                      'template.', out)
 
     def test_an_empty_directory(self):
         os.makedirs(os.path.join(self.dir, 'empty'))
