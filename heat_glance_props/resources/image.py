@@ -123,6 +123,9 @@ class GlanceImage(heat_image.GlanceWebImage):
     #: The live state read for this update (converge, or a retry).
     _live_state = None
 
+    #: Set when this update changes the resource's type to this one.
+    _taking_over = False
+
     properties_schema = dict(heat_image.GlanceWebImage.properties_schema)
     properties_schema.update({
         heat_image.GlanceWebImage.NAME: properties.Schema(
@@ -409,9 +412,10 @@ class GlanceImage(heat_image.GlanceWebImage):
     def handle_update(self, json_snippet, tmpl_diff, prop_diff):
         old = dict(self.properties)
         pending = self._pending()
-        if self._live_state is None and pending:
-            # The last update did not complete: what it changed is unknown,
-            # so compare with what Glance has now.
+        if self._live_state is None and (pending or self._taking_over):
+            # The last update did not complete (what it changed is unknown)
+            # or the image was made by another resource type: compare
+            # with what Glance has now.
             self._live_state = self.get_live_state(self.properties)
         if self._live_state:
             old.update(self._live_state)
@@ -446,6 +450,7 @@ class GlanceImage(heat_image.GlanceWebImage):
         if self.PENDING_KEYS in self.data():
             self.data_delete(self.PENDING_KEYS)
         self._live_state = None
+        self._taking_over = False
         return True
 
     def _observed(self, image):
@@ -533,6 +538,12 @@ class GlanceImage(heat_image.GlanceWebImage):
             # Created while OS::Glance::Image was Heat's placeholder: make
             # a real image now.
             raise resource.UpdateReplace(self.name)
+        if before.resource_type != after.resource_type:
+            # Taken over from another type (OS::Glance::WebImage, see
+            # substitute_web_image): that type may not have set all its
+            # keys (its create races Glance's import), so this update
+            # compares with what Glance has, as a converge does.
+            self._taking_over = True
         needs = super(GlanceImage, self)._needs_update(
             after, before, after_props, before_props, prev_resource,
             check_init_complete)

@@ -24,10 +24,15 @@ image during an update or a check.
 import os
 import subprocess
 import tempfile
+import uuid
 
 from glanceclient import exc as glance_exc
+from heat.common import exception
+from heat.db import api as heat_db_api
+from heat.engine.resources.openstack.glance import image as heat_image
 from oslo_config import cfg
 
+from heat_glance_props.resources import image as plugin_image
 from tests.functional import base
 from tests.harness import glance
 from tests.harness import heat
@@ -220,3 +225,198 @@ class InjectingGlanceJourneyTest(JourneyMixin, base.FunctionalTestCase):
 
     shape = 'inject'
     added_keys = glance.INJECTED
+
+
+class ReplacementTest(base.FunctionalTestCase):
+    """What the template really changes still gets a new image."""
+
+    shape = 'conversion'
+
+    def test_changing_location_or_container_format_replaces(self):
+        def qcow2_url():
+            return self.data.add('qcow2-%s' % uuid.uuid4().hex,
+                                 data=qcow2_bytes())
+
+        tmpl = self.template(properties={'a': '1'}, disk_format='qcow2')
+        stk = self.create_stack(tmpl, params={'image_url': qcow2_url()})
+        first = self.image_id(stk)
+        self.assertEqual('raw', self.image(stk).disk_format)
+        # Glance's raw is not a change, but a new location is: a new image
+        # from it, and the old one is deleted.
+        self.expect_images(created=1, deleted=1)
+        self.update_stack(stk, tmpl, params={'image_url': qcow2_url()})
+        second = self.image_id(stk)
+        self.assertNotEqual(first, second)
+        self.assertRaises(glance_exc.HTTPNotFound, self.admin.images.get,
+                          first)
+        self.assertEqual({'a': '1'}, self.props(stk))
+        # So is a new container_format.
+        self.expect_images(created=1, deleted=1)
+        self.update_stack(stk, self.template(properties={'a': '1'},
+                                             disk_format='qcow2',
+                                             container_format='ovf'))
+        self.assertNotEqual(second, self.image_id(stk))
+        # (Glance's conversion rewrites container_format to bare too.)
+        self.assertEqual('bare', self.image(stk).container_format)
+        # Settled: a converge finds nothing to change.
+        self.update_stack(stk, self.template(properties={'a': '1'},
+                                             disk_format='qcow2',
+                                             container_format='ovf'),
+                          converge=True)
+
+
+class WebImageMigrationTest(base.FunctionalTestCase):
+    """A stack of Heat's OS::Glance::WebImage moves to the plugin."""
+
+    def test_type_change_keeps_the_image(self):
+        web = self.template(resource_type='OS::Glance::WebImage',
+                            extra_properties={'a': '1', 'b': '2'},
+                            tags=['t1'])
+        stk = self.create_stack(web)
+        image_id = self.image_id(stk)
+        self.assertIs(heat_image.GlanceWebImage, type(stk['image']))
+        # Heat's WebImage does not wait for Glance's import task to let go
+        # of the image; a stack that has run for a while is past that.
+        self.assertTrue(heat.wait_for(lambda: not self.image(stk).get(
+            'os_glance_import_task')))
+        # WebImage sets extra_properties while Glance imports, and Glance
+        # may then lose them: say for sure what the image has now.
+        self.admin.images.update(image_id, a='1', oob='kept',
+                                 remove_props=['b'])
+
+        # Step 1: only the type changes. Same image; the one request
+        # restores the key WebImage lost.
+        counter = self.counter()
+        self.update_stack(stk, self.template(
+            extra_properties={'a': '1', 'b': '2'}, tags=['t1']))
+        self.assertEqual(image_id, self.image_id(stk))
+        self.assertIsInstance(stk['image'], plugin_image.GlanceImage)
+        self.assertEqual(1, counter.count('PATCH'))
+        self.assertEqual({'a': '1', 'b': '2', 'oob': 'kept'},
+                         self.props(stk))
+        self.assertEqual(['t1'], self.image(stk).tags)
+
+        # Step 2: the keys move to "properties". Still nothing to send.
+        tmpl = self.template(properties={'a': '1', 'b': '2'}, tags=['t1'])
+        counter = self.counter()
+        self.update_stack(stk, tmpl)
+        self.assertEqual(image_id, self.image_id(stk))
+        self.assertEqual(0, counter.count('PATCH'))
+        self.assertEqual({'a': '1', 'b': '2', 'oob': 'kept'},
+                         self.props(stk))
+
+        # From then on, a plugin image: stored as one (a restarted
+        # heat-engine loads it so), updated in place, checked, converged.
+        stk = heat.load_stack(stk)
+        self.assertIsInstance(stk['image'], plugin_image.GlanceImage)
+        tmpl = self.template(properties={'a': '1', 'c': '3'}, tags=['t1'])
+        self.update_stack(stk, tmpl)
+        self.assertEqual(image_id, self.image_id(stk))
+        self.assertEqual({'a': '1', 'c': '3', 'oob': 'kept'},
+                         self.props(stk))
+        self.admin.images.update(image_id, a='drifted')
+        heat.check(stk)
+        self.assertEqual(('CHECK', 'FAILED'), stk.state)
+        self.update_stack(stk, tmpl, converge=True)
+        self.assertEqual(image_id, self.image_id(stk))
+        self.assertEqual({'a': '1', 'c': '3', 'oob': 'kept'},
+                         self.props(stk))
+
+
+class AdoptAbandonTest(base.FunctionalTestCase):
+    """``stack adopt`` brings an existing image in; abandon leaves it."""
+
+    def existing_image(self, **props):
+        member = heat.glance(self.glance_server.url, heat.MEMBER)
+        image = member.images.create(name='existing', disk_format='raw',
+                                     container_format='bare', **props)
+        self.addCleanup(self._delete_image, image.id)
+        member.images.image_import(image.id, method='web-download',
+                                   uri=self.image_url())
+        self.assertTrue(heat.wait_for(lambda: self._settled(image.id)))
+        return image.id
+
+    def _settled(self, image_id):
+        image = self.admin.images.get(image_id)
+        return (image.status == 'active' and
+                not image.get('os_glance_import_task'))
+
+    def _delete_image(self, image_id):
+        try:
+            self.admin.images.delete(image_id)
+        except glance_exc.HTTPNotFound:
+            pass
+
+    def test_adopt_then_update_then_abandon(self):
+        image_id = self.existing_image(a='old', oob='kept')
+        tmpl = self.template(properties={'a': '1', 'b': '2'},
+                             name='adopted', tags=['t1'])
+        counter = self.counter()
+        stk = heat.adopt(self.ctx, tmpl,
+                         {'resources': {'image': {'resource_id': image_id}}},
+                         params={'image_url': self.image_url()})
+        self.addCleanup(self._delete_stack, stk)
+        self.assertEqual(('ADOPT', 'COMPLETE'), stk.state, stk.status_reason)
+        self.assertEqual(image_id, self.image_id(stk))
+        # The template applied in place: one PATCH, no new data.
+        self.assertEqual(1, counter.count('PATCH'))
+        self.assertEqual([], [r for r in counter.since()
+                              if r[1].endswith('/import')])
+        image = self.image(stk)
+        self.assertEqual('adopted', image.name)
+        self.assertEqual(['t1'], image.tags)
+        self.assertEqual({'a': '1', 'b': '2', 'oob': 'kept'},
+                         self.props(stk))
+        heat.check(stk)
+        self.assertEqual(('CHECK', 'COMPLETE'), stk.state, stk.status_reason)
+
+        # Later updates are in place.
+        stk = heat.load_stack(stk)
+        self.update_stack(stk, self.template(properties={'a': '2'},
+                                             name='adopted', tags=['t1']))
+        self.assertEqual(image_id, self.image_id(stk))
+        self.assertEqual({'a': '2', 'oob': 'kept'}, self.props(stk))
+
+        # Abandon: the stack goes, the image stays.
+        data = heat.abandon(stk)
+        self.assertEqual(image_id, data['resources']['image']['resource_id'])
+        self.assertEqual('active', self.admin.images.get(image_id).status)
+        self.assertEqual({'a': '2', 'oob': 'kept'}, base.free_properties(
+            self.admin.images.get(image_id)))
+
+    def test_adopting_an_image_without_data_fails_clearly(self):
+        member = heat.glance(self.glance_server.url, heat.MEMBER)
+        image = member.images.create(name='empty', disk_format='raw',
+                                     container_format='bare')
+        self.addCleanup(self._delete_image, image.id)
+        stk = heat.adopt(self.ctx, self.template(properties={'a': '1'}),
+                         {'resources': {'image': {'resource_id': image.id}}},
+                         params={'image_url': self.image_url()})
+        self.addCleanup(self._delete_stack, stk)
+        self.assertEqual(('ADOPT', 'FAILED'), stk.state)
+        self.assertIn('Image %s cannot be adopted: it is queued' % image.id,
+                      stk.status_reason)
+        self.assertEqual({}, base.free_properties(
+            self.admin.images.get(image.id)))
+
+
+class HarnessDatabaseTest(base.FunctionalTestCase):
+    """Heat's database in the harness deletes what it must."""
+
+    def test_a_deleted_resource_leaves_no_data_behind(self):
+        none = {'heat_template_version': '2021-04-16',
+                'resources': {'none': {'type': 'OS::Heat::None'}}}
+        old = heat.create(self.ctx, none)
+        old['none'].data_set('is_placeholder', 'True')
+        old_id = old['none'].id
+        old.delete()
+        self.assertRaises(exception.NotFound,
+                          heat_db_api.resource_data_get_all, self.ctx, old_id)
+
+        # A new image resource (sqlite may reuse the row id) has clean
+        # data and updates in place.
+        stk = self.create_stack(self.template(properties={'a': '1'}))
+        self.assertNotIn('is_placeholder', stk['image'].data())
+        image_id = self.image_id(stk)
+        self.update_stack(stk, self.template(properties={'a': '2'}))
+        self.assertEqual(image_id, self.image_id(stk))
