@@ -58,7 +58,8 @@ def explain(code, details, image_id, keys=(), action='update'):
     :param details: the text of Glance's answer.
     :param image_id: the image the request was about (may be None).
     :param keys: the property keys the request set or removed.
-    :param action: ``'create'`` or ``'update'``.
+    :param action: ``'create'``, ``'update'``, ``'check'`` or
+        ``'adopt'``.
     """
     reason = glance_reason(details)
     args = {'id': image_id, 'reason': reason, 'action': action,
@@ -93,6 +94,9 @@ def explain(code, details, image_id, keys=(), action='update'):
         return _("Glance refused to %(action)s %(image)s: a quota is "
                  "exceeded: %(reason)s. Glance applied none of the changes "
                  "of this request.") % args
+    if code == 404 and image_id and action == 'adopt':
+        return _("Image %(id)s does not exist in Glance: %(reason)s. Check "
+                 "the image id in the adopt data.") % args
     if code == 404 and image_id:
         return _("Image %(id)s no longer exists in Glance (was it deleted "
                  "outside Heat?): %(reason)s. The next stack update creates "
@@ -130,6 +134,11 @@ def unreachable(endpoint, details, image_id, action='update'):
         return _("Glance is unreachable at %(endpoint)s (%(reason)s); "
                  "could not create the image. When Glance is back, update "
                  "the stack again to create it.") % args
+    if action in ('check', 'adopt'):
+        # Nothing was changed: the same operation can simply be repeated.
+        return _("Glance is unreachable at %(endpoint)s (%(reason)s); "
+                 "could not %(action)s image %(id)s. When Glance is back, "
+                 "%(action)s the stack again.") % args
     return _("Glance is unreachable at %(endpoint)s (%(reason)s); could "
              "not %(action)s image %(id)s. When Glance is back, update the "
              "stack again: the same image is patched in place.") % args

@@ -172,3 +172,20 @@ class LazyTranslationTest(testtools.TestCase):
         self.assertEqual(1, len(review.warnings))
         for finding in review.errors + review.warnings:
             self.assertIsInstance(finding.message, str)
+
+
+class AdviceForTheOperationTest(testtools.TestCase):
+
+    def test_adopting_an_image_that_does_not_exist(self):
+        msg = glance_errors.explain(404, 'No image found with ID img-1',
+                                    'img-1', action='adopt')
+        self.assertIn('Check the image id in the adopt data', msg)
+        self.assertNotIn('next stack update creates', msg)
+
+    def test_unreachable_during_check_and_adopt(self):
+        for action in ('check', 'adopt'):
+            msg = glance_errors.unreachable('http://g:9292', 'refused',
+                                            'img-1', action=action)
+            self.assertIn('could not %s image img-1' % action, msg)
+            self.assertIn('%s the stack again' % action, msg)
+            self.assertNotIn('patched in place', msg)
