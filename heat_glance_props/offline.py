@@ -252,6 +252,9 @@ def validate_stack(stk):
         parameter_groups.ParameterGroups(stk.t).validate()
         stk.t.conditions(stk).validate()
         resources = stk.resources
+        # As Stack.validate: the attribute values of resources that do not
+        # exist yet (get_attr) resolve to None instead of failing.
+        stk._update_all_resource_data(for_resources=True, for_outputs=True)
     except Exception as exc:
         return [_error(None, None, _heat_error(exc))], False
     reports.extend(_skipped_reports(None, None))

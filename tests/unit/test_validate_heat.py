@@ -215,6 +215,52 @@ class ValidateLikeHeatTest(testtools.TestCase):
         self.assertIn('The Parameter (image_url) was not defined in '
                       'template.', out)
 
+    def test_a_stack_with_a_server_attributes_and_outputs(self):
+        # get_attr of resources that do not exist yet resolves to None, as
+        # in heat-engine's validation; other resource types are checked
+        # too; their custom constraints are skipped.
+        tmpl = self.write('server.yaml', """\
+            heat_template_version: 2021-04-16
+            parameters:
+              flavor:
+                type: string
+                default: m1.small
+                constraints: [{custom_constraint: nova.flavor}]
+            resources:
+              image:
+                type: OS::Glance::Image
+                properties:
+                  name: cirros
+                  disk_format: qcow2
+                  container_format: bare
+                  location: http://127.0.0.1:9/cirros.img
+              server:
+                type: OS::Nova::Server
+                properties:
+                  image: {get_resource: image}
+                  flavor: {get_param: flavor}
+                  user_data_format: RAW
+                  user_data: {get_attr: [image, show, name]}
+            outputs:
+              ip: {value: {get_attr: [server, first_address]}}
+            """)
+        rc, out, err = self.run_script(tmpl)
+        self.assertEqual(0, rc, out + err)
+        self.assertIn('%s: server: -: skipped: not checked: custom '
+                      "constraint nova.flavor (value 'm1.small') needs a "
+                      'cloud' % tmpl, out)
+        self.assertIn('%s: OK, 1 image resource(s) checked' % tmpl, out)
+        with open(tmpl) as f:
+            text = f.read()
+        with open(tmpl, 'w') as f:
+            f.write(text.replace('user_data_format: RAW',
+                                 'user_data_format: TEXT'))
+        rc, out, err = self.run_script(tmpl)
+        self.assertEqual(1, rc, out + err)
+        self.assertIn('%s: server: -: error: Property error: '
+                      'resources.server.properties.user_data_format: '
+                      '"TEXT" is not an allowed value' % tmpl, out)
+
     def test_an_empty_directory(self):
         os.makedirs(os.path.join(self.dir, 'empty'))
         rc, out, err = self.run_script(os.path.join(self.dir, 'empty'))
