@@ -20,6 +20,7 @@ Set ``HGP_SKIP_MINICLOUD=1`` to skip this tier on purpose.
 
 import json
 import os
+import time
 import uuid
 
 from keystoneauth1.identity import v3
@@ -259,3 +260,87 @@ class MiniCloudStackTest(testtools.TestCase):
         self.assertIn('os_glance_secret', proc.stderr)
         self.assertNotIn(name, self.openstack(
             'stack', 'list', '-f', 'value', '-c', 'Stack Name').stdout)
+
+    def image_creates(self):
+        """How many images the cloud's Glance has created so far."""
+        return sum(1 for kind, _path, status in
+                   self.cloud.glance.image_events()
+                   if kind == 'create' and status < 300)
+
+    def physical_id(self, name):
+        return self.openstack_json('stack', 'resource', 'show', name,
+                                   'image')['physical_resource_id']
+
+    def test_check_then_converge_in_place(self):
+        url = self.cloud.data.add('img-%s' % uuid.uuid4().hex, size=65536)
+        name = 'drift-%s' % uuid.uuid4().hex[:8]
+        self.openstack('stack', 'create', '--wait', '-t', TEMPLATE,
+                       '--parameter', 'image_url=%s' % url, name)
+        self.addCleanup(self.openstack, 'stack', 'delete', '--yes',
+                        '--wait', name, check=False)
+        image_id = self.physical_id(name)
+        creates = self.image_creates()
+
+        # The image's owner changes a managed key and adds one of its own.
+        self.openstack('image', 'set', '--property', 'hw_video_ram=256',
+                       '--property', 'oob=kept', image_id)
+        self.openstack('stack', 'check', '--wait', name, check=False)
+        self.assertEqual('CHECK_FAILED', self.stack_status(name))
+        reason = self.openstack_json('stack', 'resource', 'show', name,
+                                     'image')['resource_status_reason']
+        self.assertIn("key 'hw_video_ram' is '256' in Glance (template: "
+                      "'64')", reason)
+        self.assertIn('--converge', reason)
+
+        # What the check says to do: the same image, the key restored.
+        self.openstack('stack', 'update', '--existing', '--converge',
+                       '--wait', name)
+        self.assertEqual('UPDATE_COMPLETE', self.stack_status(name))
+        self.assertEqual(image_id, self.physical_id(name))
+        self.assertEqual(creates, self.image_creates())
+        self.assert_properties({'os_distro': 'ubuntu',
+                                'hw_disk_bus': 'virtio',
+                                'hw_qemu_guest_agent': 'True',
+                                'hw_video_ram': '64',
+                                'owner_team': 'image-builders',
+                                'oob': 'kept'}, image_id)
+        self.openstack('stack', 'check', '--wait', name)
+        self.assertEqual('CHECK_COMPLETE', self.stack_status(name))
+
+    def test_web_image_stack_moves_to_the_plugin_in_place(self):
+        migration = os.path.join(minicloud.REPO_ROOT, 'heat_templates',
+                                 'migration')
+        url = self.cloud.data.add('img-%s' % uuid.uuid4().hex, size=65536)
+        name = 'move-%s' % uuid.uuid4().hex[:8]
+        self.openstack('stack', 'create', '--wait', '-t',
+                       os.path.join(migration, 'web_image.yaml'),
+                       '--parameter', 'image_url=%s' % url, name)
+        self.addCleanup(self.openstack, 'stack', 'delete', '--yes',
+                        '--wait', name, check=False)
+        image_id = self.physical_id(name)
+        # Heat's WebImage sets its keys while Glance imports, and Glance
+        # may lose them: once the import is over, say what the image has.
+        for _ in range(300):
+            if not self.raw_image(image_id).get('os_glance_import_task'):
+                break
+            time.sleep(0.1)
+        self.openstack('image', 'set', '--property', 'hw_disk_bus=virtio',
+                       '--property', 'oob=kept', image_id)
+        creates = self.image_creates()
+
+        self.openstack('stack', 'update', '--wait', '-t',
+                       os.path.join(migration, 'image.yaml'),
+                       '--parameter', 'image_url=%s' % url, name)
+        self.assertEqual('UPDATE_COMPLETE', self.stack_status(name))
+        resource = self.openstack_json('stack', 'resource', 'show', name,
+                                       'image')
+        self.assertEqual('OS::Glance::Image', resource['resource_type'])
+        self.assertEqual(image_id, resource['physical_resource_id'])
+        self.assertEqual(creates, self.image_creates())
+        self.assert_properties({'os_distro': 'ubuntu',
+                                'hw_disk_bus': 'virtio',
+                                'owner_team': 'image-builders',
+                                'hw_rng_model': 'virtio',
+                                'oob': 'kept'}, image_id)
+        self.openstack('stack', 'check', '--wait', name)
+        self.assertEqual('CHECK_COMPLETE', self.stack_status(name))
