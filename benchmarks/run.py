@@ -129,8 +129,6 @@ def run(mode, sections, output, log=print):
         'machine': report.machine(),
         'settings': dict(settings, heat_poll_interval_s=heat.POLL_INTERVAL),
     }
-    data = glance.DataServer()
-    server = glance.GlanceServer(data, quota=-1)
     steps = {
         'in_place_vs_replacement': (
             'in place vs replacement, images of %s MiB' % (
