@@ -25,6 +25,7 @@ import collections
 import logging
 import os
 import sys
+import urllib.parse
 import warnings
 
 from oslo_config import cfg
@@ -153,6 +154,66 @@ def _heat_error(exc):
     return text or exc.__class__.__name__
 
 
+#: The resource types Heat takes for the name of a nested template.
+NESTED_SUFFIXES = ('.yaml', '.template')
+
+
+def _is_local(name):
+    return (isinstance(name, str) and
+            urllib.parse.urlsplit(name).scheme in ('', 'file'))
+
+
+def local_files(path, tmpl, files=None, _seen=None):
+    """The local files a template names, as the openstack command sends.
+
+    Nested templates (a resource ``type`` ending in .yaml or .template)
+    and ``get_file`` arguments, relative to the template's directory,
+    recursively, as ``openstack stack create`` reads them. Keys are the
+    names as the template writes them, which is how Heat looks them up.
+    """
+    files = {} if files is None else files
+    seen = set() if _seen is None else _seen
+    base = os.path.dirname(os.path.abspath(path))
+    names = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if len(node) == 1 and 'get_file' in node:
+                names.append((node['get_file'], False))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(tmpl)
+    for res in ((tmpl or {}).get('resources') or {}).values():
+        rtype = res.get('type') if isinstance(res, dict) else None
+        if isinstance(rtype, str) and rtype.endswith(NESTED_SUFFIXES):
+            names.append((rtype, True))
+    for name, nested in names:
+        if not _is_local(name) or name in files:
+            continue
+        full = os.path.join(base, urllib.parse.urlsplit(name).path)
+        if full in seen:
+            continue
+        seen.add(full)
+        try:
+            files[name] = _read(full)
+        except TemplateError:
+            continue  # Heat reports the file it cannot fetch
+        if nested:
+            import yaml
+
+            try:
+                child = yaml.safe_load(files[name])
+            except yaml.YAMLError:
+                continue
+            if isinstance(child, dict):
+                local_files(full, child, files, seen)
+    return files
+
+
 def build_stack(path, env_files=(), params=None, shared=False):
     """A Heat Stack object for a template file (never stored or created).
 
@@ -176,7 +237,8 @@ def build_stack(path, env_files=(), params=None, shared=False):
         tmpl = template.Template(template_format.parse(text))
         env_dict = {'parameters': {}, 'parameter_defaults': {},
                     'resource_registry': {}}
-        files = dict((name, _read(name)) for name in env_files)
+        files = local_files(path, template_format.parse(text))
+        files.update((name, _read(name)) for name in env_files)
         environment_util.merge_environments(
             list(env_files), files, env_dict, tmpl.all_param_schemata(files))
         env_dict['parameters'].update(params or {})
@@ -286,8 +348,41 @@ def _no_service_check(context, resource_type):
     """Offline, no service catalog says whether a service is there."""
 
 
+#: How deep nested templates are followed (heat.conf's default
+#: max_nested_stack_depth).
+MAX_DEPTH = 5
+
+
+def _nested_stack(res):
+    """The nested stack of a template resource, built as Heat builds it."""
+    from heat.engine.resources import template_resource
+
+    if not isinstance(res, template_resource.TemplateResource):
+        return None
+    return res._parse_nested_stack('validate-%s' % res.name,
+                                   res.child_template(), res.child_params())
+
+
+def _nested_reports(res, mode, catalog_files, heat_checks, location_check,
+                    depth):
+    """Reports and image names of a nested template, under ``res/``."""
+    if depth >= MAX_DEPTH:
+        return [], []
+    try:
+        nested = _nested_stack(res)
+    except Exception as exc:
+        return [_error(res.name, res.type(), _heat_error(exc))], []
+    if nested is None:
+        return [], []
+    reports, checked = check_stack(nested, mode, catalog_files, heat_checks,
+                                   location_check, _depth=depth + 1)
+    prefix = res.name + '/'
+    return ([r._replace(resource=prefix + (r.resource or '-'))
+             for r in reports], [prefix + n for n in checked])
+
+
 def check_stack(stk, mode=catalog.STRICT, catalog_files=(),
-                heat_checks=True, location_check=None):
+                heat_checks=True, location_check=None, _depth=0):
     """Check a stack: Heat's own checks, then every image resource.
 
     :param heat_checks: run :func:`validate_stack` first.
@@ -297,7 +392,10 @@ def check_stack(stk, mode=catalog.STRICT, catalog_files=(),
     :returns: ``(reports, names)``: a list of :class:`Report` and the
         names of the image resources checked. Template-wide reports have
         the resource None; every report of one resource comes after the
-        template-wide ones, in resource name order.
+        template-wide ones, in resource name order. The resources of a
+        nested template (a resource whose type is a template file) are
+        checked with the parameters the resource gives it, and named
+        ``RESOURCE/NESTED_RESOURCE``.
     """
     reports = []
     refused = set()
@@ -318,6 +416,12 @@ def check_stack(stk, mode=catalog.STRICT, catalog_files=(),
     for name in sorted(stk.resources):
         res = stk.resources[name]
         reports.extend(by_resource.get(name, []))
+        if name not in refused:
+            more, names = _nested_reports(res, mode, catalog_files,
+                                          heat_checks, location_check,
+                                          _depth)
+            reports.extend(more)
+            checked.extend(names)
         try:
             found = _image_maps(res)
         except Exception as exc:

@@ -261,6 +261,56 @@ class ValidateLikeHeatTest(testtools.TestCase):
                       'resources.server.properties.user_data_format: '
                       '"TEXT" is not an allowed value' % tmpl, out)
 
+    def test_nested_templates_and_get_file(self):
+        # As "openstack stack create" does, files the template names are
+        # read relative to it; a nested template is checked with the
+        # parameters its resource gives it.
+        parent = self.write('stack/parent.yaml', """\
+            heat_template_version: 2021-04-16
+            resources:
+              child:
+                type: nested/child.yaml
+                properties:
+                  url: http://127.0.0.1:9/x.img
+            """)
+        self.write('stack/nested/child.yaml', """\
+            heat_template_version: 2021-04-16
+            parameters:
+              url: {type: string}
+            resources:
+              image:
+                type: OS::Glance::Image
+                properties:
+                  name: c
+                  disk_format: qcow2
+                  container_format: bare
+                  location: {get_param: url}
+                  properties:
+                    hw_disk_bus: floppy
+                    note: {get_file: note.txt}
+              bad:
+                type: OS::Glance::Image
+                properties:
+                  name: b
+                  disk_format: qcow2
+                  container_format: bare
+                  location: {get_param: url}
+                  cache_raw: true
+            """)
+        self.write('stack/nested/note.txt', 'n' * 300)
+        rc, out, err = self.run_script(parent)
+        self.assertEqual(1, rc, out + err)
+        self.assert_lines(parent, [
+            'child/bad: -: error: Property error: resources.bad.properties: '
+            'Unknown Property cache_raw',
+            "child/image: hw_disk_bus: error: key 'hw_disk_bus' in "
+            "'properties' has value 'floppy'",
+            "child/image: note: warning: key 'note' in 'properties' has a "
+            "value of 300 bytes",
+        ], out)
+        self.assertIn('2 error(s), 1 warning(s) in 2 image resource(s)',
+                      err)
+
     def test_an_empty_directory(self):
         os.makedirs(os.path.join(self.dir, 'empty'))
         rc, out, err = self.run_script(os.path.join(self.dir, 'empty'))
