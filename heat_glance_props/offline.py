@@ -93,6 +93,8 @@ def setup_heat(config_files=()):
     # Heat announces every hidden resource type and the plugin's override
     # at WARNING; none of that concerns a template check.
     logging.getLogger('heat').setLevel(logging.ERROR)
+    # The resource logs the catalog's warnings; validate prints them.
+    logging.getLogger('heat_glance_props.resources').setLevel(logging.ERROR)
 
     args = []
     for path in config_files:
@@ -439,9 +441,39 @@ def check_stack(stk, mode=catalog.STRICT, catalog_files=(),
                        for f in review.errors)
         reports.extend(Report(name, res.type(), WARNING, f)
                        for f in review.warnings)
+        if heat_checks and name not in refused:
+            reports.extend(_engine_validate(res, maps, first_class))
         if location_check is not None and name not in refused:
             reports.extend(_location_reports(res, location_check))
     return reports, checked
+
+
+def _engine_validate(res, maps, first_class):
+    """What the resource's own ``validate()`` refuses beyond the review.
+
+    The image resource's ``validate()`` (Heat's checks of the disk and
+    container formats and of members, the plugin's check of ``is_public``
+    against ``visibility``) runs as in heat-engine, with the catalog
+    settings of the configuration. Its refusal of the property maps is
+    what :func:`heat_glance_props.catalog.review` already reported, and is
+    left out.
+    """
+    try:
+        res.validate()
+    except Exception as exc:
+        text = _heat_error(exc)
+    else:
+        return []
+    try:
+        mode, files = opts.settings(cfg.CONF)
+        review = catalog.review(maps, first_class, mode, files)
+        ours = 'Resource "%s": %s' % (
+            res.name, '; '.join(f.message for f in review.errors))
+    except catalog.CatalogError as exc:
+        ours = 'Resource "%s": %s' % (res.name, exc)
+    if text == ours or text.endswith(': ' + ours):
+        return []
+    return [_error(res.name, res.type(), text)]
 
 
 def _location_reports(res, location_check):

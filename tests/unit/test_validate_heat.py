@@ -311,6 +311,53 @@ class ValidateLikeHeatTest(testtools.TestCase):
         self.assertIn('2 error(s), 1 warning(s) in 2 image resource(s)',
                       err)
 
+    def test_what_the_resource_validate_refuses_beyond_the_maps(self):
+        # Heat's GlanceWebImage.validate and the plugin's is_public check,
+        # as heat-engine runs them; the catalog's finding only once.
+        tmpl = self.write('engine.yaml', """\
+            heat_template_version: 2021-04-16
+            resources:
+              ami:
+                type: OS::Glance::Image
+                properties:
+                  name: a
+                  disk_format: qcow2
+                  container_format: ami
+                  location: http://127.0.0.1:9/x.img
+              members:
+                type: OS::Glance::Image
+                properties:
+                  name: m
+                  disk_format: qcow2
+                  container_format: bare
+                  location: http://127.0.0.1:9/x.img
+                  members: [project-a]
+                  properties: {hw_disk_bus: floppy}
+              public:
+                type: OS::Glance::Image
+                properties:
+                  name: p
+                  disk_format: qcow2
+                  container_format: bare
+                  location: http://127.0.0.1:9/x.img
+                  is_public: true
+                  visibility: private
+            """)
+        rc, out, err = self.run_script(tmpl)
+        self.assertEqual(1, rc, out + err)
+        self.assert_lines(tmpl, [
+            'ami: -: error: Invalid mix of disk and container formats.',
+            "members: hw_disk_bus: error: key 'hw_disk_bus' in 'properties' "
+            "has value 'floppy'",
+            'members: -: error: members property should only be specified '
+            'for visibility with value shared.',
+            'public: -: error: Resource "public": "is_public" is True but '
+            '"visibility" is "private"',
+        ], out)
+        self.assertEqual('', err.replace(
+            '%s: 4 error(s), 0 warning(s) in 3 image resource(s)\n' % tmpl,
+            ''))
+
     def test_an_empty_directory(self):
         os.makedirs(os.path.join(self.dir, 'empty'))
         rc, out, err = self.run_script(os.path.join(self.dir, 'empty'))
