@@ -24,7 +24,8 @@ runtime one) and writes one catalog entry per key:
   case and which other spellings it maps to a value are found by asking
   the field's own ``coerce()`` (every string literal of the type's code is
   tried), not by reading Nova's code by hand;
-* integers: ``int()``, as Nova's IntegerField;
+* integers: ``int()``, as Nova's IntegerField (a NonNegativeIntegerField
+  also has a minimum of 0; Nova 34 has no such image property);
 * booleans: any spelling of ``oslo_utils.strutils.bool_from_string``;
 * strings, UUIDs, version predicates and lists: strings.
 
@@ -129,6 +130,8 @@ def _entry(name, field, version):
         _enum(field, entry)
     elif isinstance(ftype, ovo_fields.Integer):
         entry['type'] = 'integer'
+        if isinstance(ftype, ovo_fields.NonNegativeInteger):
+            entry['minimum'] = 0
     elif type(ftype).__name__ == 'FlexibleBoolean':
         entry['type'] = 'boolean'
     elif isinstance(ftype, ovo_fields.Boolean):
