@@ -35,10 +35,15 @@ sphinx() {
 }
 
 status=0
+passed=0
+failed=0
 for target in "${targets[@]}"; do
+    before=$status
     case $target in
     docs)
         echo "== docs: doc/build/html"
+        # A cache that a package build may have left would hide new notes.
+        rm -f releasenotes/notes/reno.cache
         sphinx doc/source doc/build &&
         check doc/build/html/reference/os-glance-image.html \
             'Required properties' 'Can be updated without replacement' \
@@ -50,6 +55,7 @@ for target in "${targets[@]}"; do
         ;;
     releasenotes)
         echo "== releasenotes: releasenotes/build/html"
+        rm -f releasenotes/notes/reno.cache
         sphinx releasenotes/source releasenotes/build &&
         check releasenotes/build/html/index.html 'New Features' ||
             { echo "releasenotes failed" >&2; status=1; }
@@ -67,5 +73,11 @@ for target in "${targets[@]}"; do
         exit 2
         ;;
     esac
+    if [ $status -eq $before ]; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+    fi
 done
+echo "docs: $passed passed, $failed failed, 0 skipped"
 exit $status

@@ -56,7 +56,11 @@ if [ $# -ge 1 ]; then
 else
     # pbr takes the version and the file list from git; --no-isolation
     # uses the main virtualenv's setuptools, wheel and pbr (no download).
-    if ! out=$("$main_venv/bin/python" -m build --no-isolation \
+    # Not the generated release notes, AUTHORS and ChangeLog: pbr would
+    # write them into the checkout (tools/docs.sh reads the notes beside).
+    if ! out=$(SKIP_GENERATE_RENO=1 SKIP_GENERATE_AUTHORS=1 \
+            SKIP_WRITE_GIT_CHANGELOG=1 "$main_venv/bin/python" -m build \
+            --no-isolation \
             --outdir "$work/dist" . 2>&1); then
         echo "$out" | tail -30
         failed=1
