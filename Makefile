@@ -4,23 +4,30 @@ PYTHON ?= python3
 VENV ?= .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: all venv demo test bench minicloud clean
+.PHONY: all venv demo test docs bench minicloud clean
 
 all: test
 
 venv: $(STAMP)
 
-$(STAMP): setup.cfg requirements.txt test-requirements.txt upper-constraints.txt tools/make-venv.sh
+$(STAMP): setup.cfg requirements.txt test-requirements.txt doc/requirements.txt upper-constraints.txt tools/make-venv.sh
 	tools/make-venv.sh $(PYTHON) $(VENV)
 	touch $@
 
 demo: $(STAMP)
 	$(VENV)/bin/python tools/demo.py
 
+# Every tier (tools/run-tests.sh); the tox envs of tox.ini run them one
+# by one (tox -e pep8,py3,functional,minicloud,matrix,docs,wheel,...).
 test: $(STAMP)
 	VENV=$(VENV) tools/run-tests.sh
 
-# Benchmarks against a local Glance (doc/benchmarks.rst); e.g.
+# The HTML docs, the release notes and the sample config (also part of
+# make test): doc/build/html, releasenotes/build/html, etc/.
+docs: $(STAMP)
+	VENV=$(VENV) tools/docs.sh
+
+# Benchmarks against a local Glance (doc/source/benchmarks.rst); e.g.
 # make bench BENCH_ARGS=--quick
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/run.py $(BENCH_ARGS)
@@ -32,4 +39,4 @@ minicloud: $(STAMP)
 	$(VENV)/bin/python -m tests.minicloud.cloud
 
 clean:
-	rm -rf $(VENV) .stestr *.egg-info build/matrix
+	rm -rf $(VENV) .stestr *.egg-info build .tox doc/build releasenotes/build

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Create the project's virtualenv with everything the demo and the tests
-# need (Heat, Glance, gunicorn, the test tools), pinned by
+# Create the project's virtualenv with everything the demo, the tests and
+# the docs need (Heat, Glance, gunicorn, the test tools, Sphinx), pinned by
 # upper-constraints.txt. Usage: tools/make-venv.sh [PYTHON] [VENV_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,5 +17,5 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/python" -m pip install --quiet --upgrade pip
 "$venv/bin/python" -m pip install --quiet -c upper-constraints.txt \
-    -r requirements.txt -r test-requirements.txt
+    -r requirements.txt -r test-requirements.txt -r doc/requirements.txt
 "$venv/bin/python" -m pip install --quiet --no-deps -e .
