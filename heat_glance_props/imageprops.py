@@ -140,7 +140,7 @@ def pointer(key):
     return '/' + key.replace('~', '~0').replace('/', '~1')
 
 
-def json_patch(patch, attributes=None, live=None):
+def json_patch(patch, attributes=None, live=None, tags=((), ())):
     """The JSON patch operations for one Glance PATCH request.
 
     Only ``add``, ``replace`` and ``remove`` operations, the ones Glance
@@ -151,20 +151,35 @@ def json_patch(patch, attributes=None, live=None):
     :param patch: the :class:`Patch` of free properties.
     :param attributes: changed core attributes (``name``, ``visibility``,
         ...), which always exist and are replaced.
-    :param live: the image as Glance has it now, or ``None``. A removal
-        needs it: removing a key the image does not have is an error in
-        Glance, so such a key is skipped. With it, keys that already have
-        their new value are skipped too.
+    :param live: the image as Glance has it now, or ``None`` (not read).
+        With it, keys that already have their new value are skipped, and
+        so are removals of keys the image does not have. Without it, every
+        removal is sent: Glance refuses the whole request (HTTP 409, nothing
+        changed) if one of the keys is gone, and the caller reads the image
+        and asks again.
+    :param tags: ``(added, removed)`` tags. Glance keeps tags as one list,
+        so a tag change needs ``live``: the list is replaced by the live
+        tags less the removed plus the added ones, which keeps tags that
+        were never in the template.
     :returns: the list of operations, empty when there is nothing to send.
     """
     ops = []
     for key, value in sorted((attributes or {}).items()):
         ops.append({'op': 'replace', 'path': pointer(key), 'value': value})
+    added, removed = tags
+    if added or removed:
+        if live is None:
+            raise ValueError(_('a tag change needs the live image'))
+        before = list(live.get('tags') or [])
+        after = [t for t in before if t not in removed]
+        after += [t for t in added if t not in after]
+        if after != before:
+            ops.append({'op': 'replace', 'path': '/tags', 'value': after})
     for key, value in sorted(patch.changed.items()):
         if live is None or live.get(key) != value:
             ops.append({'op': 'add', 'path': pointer(key), 'value': value})
     for key in patch.removed:
-        if live is not None and key in live:
+        if live is None or key in live:
             ops.append({'op': 'remove', 'path': pointer(key)})
     return ops
 

@@ -239,17 +239,34 @@ class GlanceImage(heat_image.GlanceWebImage):
         """Keys of an update whose outcome Heat never saw complete."""
         return set(jsonutils.loads(self.data().get(self.PENDING_KEYS, '[]')))
 
-    def _apply(self, image_id, patch, attributes=None):
-        """Send a patch to Glance in one PATCH request (none if empty).
+    def _apply(self, image_id, changes):
+        """Send the properties, attributes and tags in one PATCH request.
 
         The request goes through glanceclient's HTTP client (Heat's session,
-        endpoint and identity). Removals need the image's live keys, so a
-        patch that removes keys reads the image first.
+        endpoint and identity); none is sent when there is nothing to
+        change. Removals are sent without reading the image: when a key is
+        already gone, Glance refuses the whole PATCH (HTTP 409) and changes
+        nothing, and the request is sent again without that key after one
+        read. Tags are one list in Glance, so a tag change reads the image
+        first and replaces the list, keeping the tags the template never
+        managed: at most two requests.
         """
         live = None
-        if patch.removed:
+        if any(changes.tags):
             live = dict(self.client().images.get(image_id))
-        ops = imageprops.json_patch(patch, attributes, live)
+        try:
+            self._patch(image_id, changes, live)
+        except glance_exc.HTTPConflict:
+            if live is not None or not changes.patch.removed:
+                raise
+            LOG.debug('Image %s: a key to remove is already gone; reading '
+                      'the image and sending the changes again.', image_id)
+            live = dict(self.client().images.get(image_id))
+            self._patch(image_id, changes, live)
+
+    def _patch(self, image_id, changes, live):
+        ops = imageprops.json_patch(changes.patch, changes.attributes, live,
+                                    changes.tags)
         if ops:
             self.client().http_client.patch(
                 '/v2/images/%s' % image_id,
@@ -387,16 +404,9 @@ class GlanceImage(heat_image.GlanceWebImage):
         When Glance refuses the PATCH, nothing has changed.
         """
         ignore = self.client_plugin().ignore_conflict_and_not_found
-        patch, attributes = changes.patch, changes.attributes
         with self._glance_errors(action, self.resource_id,
                                  changes.keys()):
-            if attributes or changes.keys():
-                self._apply(self.resource_id, patch, attributes)
-            for tag in changes.tags[0]:
-                self.client().image_tags.update(self.resource_id, tag)
-            for tag in changes.tags[1]:
-                with ignore:
-                    self.client().image_tags.delete(self.resource_id, tag)
+            self._apply(self.resource_id, changes)
             for member in changes.members[0]:
                 with ignore:
                     self.client().image_members.create(self.resource_id,

@@ -221,6 +221,24 @@ class JsonPatchTest(testtools.TestCase):
         self.assertEqual([{'op': 'add', 'path': '/a', 'value': '1'}],
                          imageprops.json_patch(patch))
 
+    def test_without_live_state_removals_are_sent(self):
+        # Glance refuses the whole PATCH if a key is gone; the caller then
+        # reads the image and asks again.
+        self.assertEqual([{'op': 'remove', 'path': '/x'}],
+                         imageprops.json_patch(imageprops.Patch({}, ['x'])))
+
+    def test_tags_replace_the_list_keeping_unmanaged_tags(self):
+        ops = imageprops.json_patch(imageprops.Patch({}, []),
+                                    live={'tags': ['oob', 't1', 't2']},
+                                    tags=(['t3', 't1'], ['t2']))
+        self.assertEqual([{'op': 'replace', 'path': '/tags',
+                           'value': ['oob', 't1', 't3']}], ops)
+        self.assertEqual([], imageprops.json_patch(
+            imageprops.Patch({}, []), live={'tags': ['t1']},
+            tags=(['t1'], ['t9'])))
+        self.assertRaises(ValueError, imageprops.json_patch,
+                          imageprops.Patch({}, []), tags=(['t1'], []))
+
     def test_pointer_escaping(self):
         self.assertEqual('/~0~1x~01', imageprops.pointer('~/x~1'))
         self.assertEqual('/a b', imageprops.pointer('a b'))
