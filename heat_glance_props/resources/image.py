@@ -31,6 +31,7 @@ from heat_glance_props import glance_errors
 from heat_glance_props import imageprops
 from heat_glance_props import livestate
 from heat_glance_props import opts
+from heat_glance_props import precheck
 
 LOG = logging.getLogger(__name__)
 
@@ -287,7 +288,25 @@ class GlanceImage(heat_image.GlanceWebImage):
             return
         self.resource_id_set(None)
 
+    def _check_location(self):
+        """Check the data at "location" against "disk_format".
+
+        Before Glance imports anything, when [glance_properties]
+        location_check is on.
+        """
+        mode, max_bytes, timeout = opts.location_check_settings()
+        try:
+            for msg in precheck.before_create(
+                    self.properties[self.LOCATION],
+                    self.properties[self.DISK_FORMAT], mode, max_bytes,
+                    timeout):
+                LOG.warning('Resource "%(name)s": %(msg)s',
+                            {'name': self.name, 'msg': msg})
+        except precheck.LocationMismatch as exc:
+            raise exception.Error(str(exc))
+
     def handle_create(self):
+        self._check_location()
         images = self.client().images
         body = dict((k, self.properties[k]) for k in self.CREATE_ATTRIBUTES
                     if self.properties[k] is not None)
@@ -341,18 +360,12 @@ class GlanceImage(heat_image.GlanceWebImage):
                  not image.get(imageprops.IMPORT_TASK_KEY)))
 
     def _raise_import_failure(self, image, task):
-        args = {'id': image.id, 'location': self.properties[self.LOCATION],
-                'status': image.status}
-        if task is not None:
-            args.update(task=task.get('id'), reason=task.get('message'))
-            msg = _('Glance could not import the data of image %(id)s from '
-                    '"%(location)s": import task %(task)s failed: '
-                    '%(reason)s (the image is %(status)s; Glance\'s log has '
-                    'the details of the task).') % args
-        else:
-            msg = _('Glance could not import the data of image %(id)s from '
-                    '"%(location)s": the import ended with the image '
-                    '%(status)s.') % args
+        mode, max_bytes, timeout = opts.location_check_settings()
+        task = task or {}
+        msg = precheck.explain_import_failure(
+            image.id, self.properties[self.LOCATION],
+            self.properties[self.DISK_FORMAT], image.status,
+            task.get('id'), task.get('message'), mode, max_bytes, timeout)
         # Not ResourceInError: Heat would retry the create, and a retry
         # downloads the same data from the same place again.
         raise exception.Error(msg)
