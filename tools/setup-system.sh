@@ -4,13 +4,16 @@
 #   qemu-utils       qemu-img, for the harness Glance's image_conversion
 #                    import plugin (functional tier, tests/harness)
 #   rabbitmq-server  the message bus of the mini-cloud tier (tests/minicloud)
+#   mariadb-server   the database of Keystone, Glance and Heat in the
+#                    mini-cloud tier (a private instance the tier starts)
 # Keystone, Glance and Heat come from PyPI into the virtualenv
 # (test-requirements.txt).
 #
 # Packaged services are not started (the mini-cloud tier starts its own
-# broker on 127.0.0.1 and stops it at the end). Needs root, or a user
-# allowed to run apt-get through sudo; with neither, it says what to
-# install and fails. HGP_SKIP_MINICLOUD=1 leaves RabbitMQ out.
+# broker and database server on 127.0.0.1 and stops them at the end).
+# Needs root, or a user allowed to run apt-get through sudo; with neither,
+# it says what to install and fails. HGP_SKIP_MINICLOUD=1 leaves RabbitMQ
+# and MariaDB out.
 set -euo pipefail
 
 packages=()
@@ -21,6 +24,11 @@ if [ "${HGP_SKIP_MINICLOUD:-0}" != 1 ] &&
         { [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ] ||
           ! command -v epmd >/dev/null; }; then
     packages+=(rabbitmq-server)
+fi
+if [ "${HGP_SKIP_MINICLOUD:-0}" != 1 ] &&
+        { [ ! -x /usr/sbin/mariadbd ] ||
+          [ ! -x /usr/bin/mariadb-install-db ]; }; then
+    packages+=(mariadb-server)
 fi
 [ ${#packages[@]} -eq 0 ] && exit 0
 
@@ -57,3 +65,8 @@ export DEBIAN_FRONTEND=noninteractive
     "${packages[@]}" >/dev/null
 command -v qemu-img >/dev/null ||
     { echo "qemu-img not found after installing qemu-utils" >&2; exit 1; }
+if [[ " ${packages[*]} " == *" mariadb-server "* ]] &&
+        [ ! -x /usr/sbin/mariadbd ]; then
+    echo "mariadbd not found after installing mariadb-server" >&2
+    exit 1
+fi

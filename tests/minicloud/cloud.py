@@ -12,14 +12,19 @@
 
 """A small OpenStack cloud on 127.0.0.1: Keystone, Glance, Heat, RabbitMQ.
 
-Everything runs from this virtualenv (and RabbitMQ from the operating
-system's package) as child processes, with its state in one temporary
-directory:
+Everything runs from this virtualenv (and RabbitMQ and MariaDB from the
+operating system's packages) as child processes, with its state in one
+temporary directory:
 
+- MariaDB (``mariadbd`` from Debian's ``mariadb-server`` package): a
+  private instance with its own data directory, made by
+  ``mariadb-install-db``, listening on 127.0.0.1 (and a unix socket in the
+  state directory), with one database and one user for each of Keystone,
+  Glance and Heat, connected to with PyMySQL as operators do;
 - RabbitMQ (``rabbitmq-server`` from Debian's package) with its own epmd,
   every listener on 127.0.0.1;
 - Keystone (from PyPI) as ``keystone.wsgi.api:application`` under
-  gunicorn, sqlite, fernet tokens, bootstrapped with an admin, a ``demo``
+  gunicorn, MariaDB, fernet tokens, bootstrapped with an admin, a ``demo``
   member user and project, the ``glance`` and ``heat`` service users and
   Heat's stack user domain;
 - Glance (``glance.wsgi.api``) under gunicorn with keystonemiddleware's
@@ -36,13 +41,15 @@ the ``openstack`` command and stops everything on Ctrl-C.
 
 import argparse
 import os
+import re
 import secrets
+import shlex
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -51,6 +58,7 @@ from keystoneauth1.identity import v3
 from keystoneauth1 import session as ks_session
 from keystoneclient.v3 import client as ks_client
 import kombu
+import pymysql
 
 from tests.harness import glance as harness_glance
 
@@ -64,6 +72,37 @@ REGION = 'RegionOne'
 RABBITMQ_SERVER = os.environ.get('HGP_RABBITMQ_SERVER',
                                  '/usr/lib/rabbitmq/bin/rabbitmq-server')
 EPMD = shutil.which('epmd') or '/usr/bin/epmd'
+
+#: MariaDB's server and the script that makes a data directory (Debian's
+#: mariadb-server package).
+MARIADBD = os.environ.get('HGP_MARIADBD', '/usr/sbin/mariadbd')
+MARIADB_INSTALL_DB = os.environ.get('HGP_MARIADB_INSTALL_DB',
+                                    '/usr/bin/mariadb-install-db')
+
+#: Server options of the private MariaDB: small, and durable only as far
+#: as a test needs (a crash loses the last second of commits, which no
+#: test survives anyway). Each transaction still commits, locks and
+#: isolates as on a production server.
+_MARIADB_OPTIONS = (
+    '--skip-name-resolve',
+    '--innodb-buffer-pool-size=128M',
+    '--innodb-log-file-size=16M',
+    '--innodb-doublewrite=0',
+    '--innodb-flush-log-at-trx-commit=0',
+    '--performance-schema=0',
+    # Per-user statistics (information_schema.USER_STATISTICS): each
+    # service has its own user, so the benchmarks see each one's share.
+    '--userstat=1',
+    '--character-set-server=utf8mb4',
+    '--collation-server=utf8mb4_general_ci',
+)
+
+#: The databases of the cloud, one user each.
+DATABASES = ('keystone', 'glance', 'heat')
+
+#: Each gunicorn (Keystone, Glance, heat-api) writes one line per request
+#: served: method, path, status and seconds taken (see access_log()).
+ACCESS_LOG_FORMAT = '%(m)s %(U)s %(s)s %(L)s'
 
 MEMBER_USER = 'demo'
 MEMBER_PROJECT = 'demo'
@@ -79,6 +118,11 @@ def _bin(name):
 
 def rabbitmq_available():
     return os.access(RABBITMQ_SERVER, os.X_OK) and os.access(EPMD, os.X_OK)
+
+
+def mariadb_available():
+    return (os.access(MARIADBD, os.X_OK) and
+            os.access(MARIADB_INSTALL_DB, os.X_OK))
 
 
 def _wait_http(url, proc, log, timeout, ok=(200, 300)):
@@ -104,13 +148,24 @@ def _wait_http(url, proc, log, timeout, ok=(200, 300)):
 class KeystoneGlance(harness_glance.GlanceServer):
     """The harness's Glance, with keystonemiddleware's authtoken in front."""
 
-    def __init__(self, data_server, workdir, keystone_url, password):
+    def __init__(self, data_server, workdir, keystone_url, password,
+                 db_url):
         self.keystone_url = keystone_url
         self.password = password
+        self.db_url = db_url
         super(KeystoneGlance, self).__init__(data_server, workdir=workdir)
 
     def _write_config(self):
         super(KeystoneGlance, self)._write_config()
+        conf = self._path('glance-api.conf')
+        with open(conf) as f:
+            text = f.read()
+        text, found = re.subn(r'(?m)^connection = sqlite:.*$',
+                              'connection = %s' % self.db_url, text)
+        if found != 1:
+            raise CloudError('no database connection in %s' % conf)
+        with open(conf, 'w') as f:
+            f.write(text)
         paste = self._path('glance-api-paste.ini')
         with open(paste) as f:
             text = f.read()
@@ -126,6 +181,23 @@ class KeystoneGlance(harness_glance.GlanceServer):
             f.write(_AUTHTOKEN % {'keystone': self.keystone_url,
                                   'user': 'glance',
                                   'password': self.password})
+
+    @property
+    def access_log(self):
+        return self._path('access.log')
+
+    @property
+    def pid(self):
+        """The gunicorn master's pid (it leads a session of its own)."""
+        return self._proc.pid if self.running else None
+
+    def _env(self):
+        env = super(KeystoneGlance, self)._env()
+        # The harness starts gunicorn; its access log is asked for here.
+        env['GUNICORN_CMD_ARGS'] = '--access-logfile %s --access-logformat ' \
+            '%s' % (shlex.quote(self.access_log),
+                    shlex.quote(ACCESS_LOG_FORMAT))
+        return env
 
 
 _AUTHTOKEN = """
@@ -146,7 +218,7 @@ log_file = %(log)s
 use_stderr = false
 
 [database]
-connection = sqlite:///%(db)s
+connection = %(db)s
 
 [fernet_tokens]
 key_repository = %(fernet)s
@@ -182,7 +254,7 @@ debug = %(debug)s
 graceful_shutdown_timeout = 5
 
 [database]
-connection = sqlite:///%(db)s
+connection = %(db)s
 
 [paste_deploy]
 api_paste_config = %(prefix)s/etc/heat/api-paste.ini
@@ -221,11 +293,13 @@ class MiniCloud(object):
         self.debug = debug
         self.procs = []
         self.ports = dict((name, harness_glance.free_port()) for name in (
-            'epmd', 'amqp', 'dist', 'keystone', 'heat'))
+            'epmd', 'amqp', 'dist', 'keystone', 'heat', 'mariadb'))
         self.keystone_url = 'http://%s:%d/v3' % (HOST, self.ports['keystone'])
         self.heat_url = 'http://%s:%d' % (HOST, self.ports['heat'])
         self.passwords = dict((name, secrets.token_hex(12)) for name in (
             'admin', 'demo', 'glance', 'heat', 'heat_domain_admin'))
+        self.db_passwords = dict((name, secrets.token_hex(12))
+                                 for name in DATABASES)
         self.data = None
         self.glance = None
         self.plugin_dir = None
@@ -248,14 +322,42 @@ class MiniCloud(object):
         self.procs.append((name, proc))
         return proc
 
-    def _run(self, cmd, env=None):
+    def _run(self, cmd, env=None, timeout=300):
         proc = subprocess.run(cmd, env=env, cwd=self.workdir,
                               stdin=subprocess.DEVNULL,
-                              capture_output=True, text=True)
+                              capture_output=True, text=True,
+                              timeout=timeout)
         if proc.returncode:
             raise CloudError('%s failed (%s): %s' % (
                 ' '.join(cmd[:3]), proc.returncode, proc.stderr[-2000:]))
         return proc.stdout
+
+    @staticmethod
+    def _side_by_side(*steps):
+        """Run independent start-up steps in threads; re-raise a failure.
+
+        Only for commands that end: the parent-death signal of a child
+        fires when the thread that started it ends, so services are
+        started from the main thread.
+        """
+        errors = []
+
+        def run(step):
+            try:
+                step()
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=run, args=(step,), daemon=True)
+                   for step in steps]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(600)
+            if thread.is_alive():
+                errors.append(CloudError('a start-up step took over 600 s'))
+        if errors:
+            raise errors[0]
 
     def _gunicorn(self, name, app, port, env, threads=4):
         return self._spawn(name, [
@@ -266,11 +368,13 @@ class MiniCloud(object):
             '--graceful-timeout', '5',
             '--pythonpath', REPO_ROOT,
             '--error-logfile', self.path('%s-gunicorn.log' % name),
+            '--access-logfile', self.path('%s-access.log' % name),
+            '--access-logformat', ACCESS_LOG_FORMAT,
             '--log-level', 'warning', app], env=env)
 
     # -- RabbitMQ -------------------------------------------------------
 
-    def _start_rabbitmq(self):
+    def _spawn_rabbitmq(self):
         if not rabbitmq_available():
             raise CloudError(
                 'RabbitMQ is not installed (%s); run '
@@ -306,7 +410,9 @@ class MiniCloud(object):
         self._spawn('epmd', [EPMD, '-address', HOST,
                              '-port', str(self.ports['epmd'])], env=env)
         time.sleep(0.2)
-        proc = self._spawn('rabbitmq', [RABBITMQ_SERVER], env=env)
+        return self._spawn('rabbitmq', [RABBITMQ_SERVER], env=env)
+
+    def _wait_rabbitmq(self, proc):
         url = 'amqp://guest:guest@%s:%d//' % (HOST, self.ports['amqp'])
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
@@ -322,6 +428,74 @@ class MiniCloud(object):
         raise CloudError('RabbitMQ did not accept connections; see %s' %
                          self.path('rabbitmq', 'log'))
 
+    # -- MariaDB --------------------------------------------------------
+
+    def _mariadb_user(self):
+        # mariadbd refuses to run as root unless told to.
+        return ['--user=root'] if os.geteuid() == 0 else []
+
+    def _start_mariadb(self):
+        if not mariadb_available():
+            raise CloudError(
+                'MariaDB is not installed (%s); run '
+                'tools/setup-system.sh as root' % MARIADBD)
+        base = self.path('mariadb')
+        datadir = os.path.join(base, 'data')
+        os.makedirs(base)
+        # --no-defaults first: nothing from the system's my.cnf (its data
+        # directory, socket and port are the packaged service's).
+        self._run([MARIADB_INSTALL_DB, '--no-defaults',
+                   '--datadir=%s' % datadir,
+                   '--auth-root-authentication-method=normal',
+                   '--skip-test-db'] + self._mariadb_user() +
+                  list(_MARIADB_OPTIONS))
+        self.mariadb_socket = os.path.join(base, 'mysqld.sock')
+        proc = self._spawn('mariadb', [
+            MARIADBD, '--no-defaults', '--datadir=%s' % datadir,
+            '--bind-address=%s' % HOST, '--port=%d' % self.ports['mariadb'],
+            '--socket=%s' % self.mariadb_socket,
+            '--pid-file=%s' % os.path.join(base, 'mariadbd.pid'),
+            '--log-error=%s' % os.path.join(base, 'error.log'),
+            '--max-connections=500'] + self._mariadb_user() +
+            list(_MARIADB_OPTIONS))
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise CloudError('mariadbd exited with %s; see %s' % (
+                    proc.returncode, os.path.join(base, 'error.log')))
+            try:
+                db = self._db_connect(user='root', password='')
+                break
+            except pymysql.err.OperationalError:
+                if time.monotonic() > deadline:
+                    raise CloudError('MariaDB did not accept connections; '
+                                     'see %s' % os.path.join(base,
+                                                             'error.log'))
+                time.sleep(0.1)
+        try:
+            with db.cursor() as cur:
+                for name in DATABASES:
+                    cur.execute('CREATE DATABASE %s CHARACTER SET utf8mb4'
+                                % name)
+                    cur.execute("CREATE USER '%s'@'%s' IDENTIFIED BY %%s"
+                                % (name, HOST), (self.db_passwords[name],))
+                    cur.execute("GRANT ALL PRIVILEGES ON %s.* TO '%s'@'%s'"
+                                % (name, name, HOST))
+        finally:
+            db.close()
+
+    def _db_connect(self, user, password, database=None):
+        return pymysql.connect(host=HOST, port=self.ports['mariadb'],
+                               user=user, password=password,
+                               database=database, connect_timeout=5,
+                               autocommit=True)
+
+    def db_url(self, name):
+        """The SQLAlchemy URL of one service's database."""
+        return 'mysql+pymysql://%s:%s@%s:%d/%s?charset=utf8mb4' % (
+            name, self.db_passwords[name], HOST, self.ports['mariadb'],
+            name)
+
     # -- Keystone -------------------------------------------------------
 
     def _keystone_env(self):
@@ -329,7 +503,7 @@ class MiniCloud(object):
         env['OS_KEYSTONE_CONFIG_DIR'] = self.path('keystone')
         return env
 
-    def _start_keystone(self):
+    def _prepare_keystone(self):
         kdir = self.path('keystone')
         os.makedirs(kdir)
         for sub in ('fernet-keys', 'credential-keys'):
@@ -338,22 +512,28 @@ class MiniCloud(object):
         with open(conf, 'w') as f:
             f.write(_KEYSTONE_CONF % {
                 'log': os.path.join(kdir, 'keystone.log'),
-                'db': os.path.join(kdir, 'keystone.sqlite'),
+                'db': self.db_url('keystone'),
                 'fernet': os.path.join(kdir, 'fernet-keys'),
                 'credential': os.path.join(kdir, 'credential-keys')})
         manage = [_bin('keystone-manage'), '--config-file', conf]
         env = self._keystone_env()
-        self._run(manage + ['db_sync'], env)
         user = ['--keystone-user', str(os.getuid()),
                 '--keystone-group', str(os.getgid())]
-        self._run(manage + ['fernet_setup'] + user, env)
-        self._run(manage + ['credential_setup'] + user, env)
+        # Independent of each other: the schema and the two key
+        # repositories.
+        self._side_by_side(
+            lambda: self._run(manage + ['db_sync'], env),
+            lambda: self._run(manage + ['fernet_setup'] + user, env),
+            lambda: self._run(manage + ['credential_setup'] + user, env))
         self._run(manage + [
             'bootstrap', '--bootstrap-password', self.passwords['admin'],
             '--bootstrap-admin-url', self.keystone_url,
             '--bootstrap-internal-url', self.keystone_url,
             '--bootstrap-public-url', self.keystone_url,
             '--bootstrap-region-id', REGION], env)
+
+    def _start_keystone(self):
+        env = self._keystone_env()
         proc = self._gunicorn('keystone',
                               'tests.minicloud.keystone_wsgi:application',
                               self.ports['keystone'], env)
@@ -403,13 +583,14 @@ class MiniCloud(object):
 
     # -- Glance ---------------------------------------------------------
 
-    def _start_glance(self):
+    def _prepare_glance(self):
         self.data = harness_glance.DataServer()
         gdir = self.path('glance')
         os.makedirs(gdir)
+        # Writes the configuration and makes the database schema.
         self.glance = KeystoneGlance(self.data, gdir, self.keystone_url,
-                                     self.passwords['glance'])
-        self.glance.start()
+                                     self.passwords['glance'],
+                                     self.db_url('glance'))
 
     # -- Heat -----------------------------------------------------------
 
@@ -419,7 +600,7 @@ class MiniCloud(object):
         env['HOME'] = self.path('heat', 'home')
         return env
 
-    def _start_heat(self):
+    def _prepare_heat(self):
         hdir = self.path('heat')
         os.makedirs(os.path.join(hdir, 'home', '.heat'))
         # Exactly what the README tells operators: the directory printed
@@ -435,20 +616,18 @@ class MiniCloud(object):
                 'auth_key': secrets.token_hex(16),
                 'prefix': sys.prefix, 'log': os.path.join(hdir, 'heat.log'),
                 'debug': str(self.debug).lower(),
-                'db': os.path.join(hdir, 'heat.sqlite'),
+                'db': self.db_url('heat'),
                 'keystone': self.keystone_url,
                 'password': self.passwords['heat']})
         self.heat_conf = conf
         env = self._heat_env()
         self._run([_bin('heat-manage'), '--config-file', conf, 'db_sync'],
                   env)
-        # Two engine workers and heat-api share one sqlite file: with a
-        # write-ahead log, readers do not block the writer.
-        db = sqlite3.connect(os.path.join(hdir, 'heat.sqlite'))
-        try:
-            db.execute('PRAGMA journal_mode=WAL')
-        finally:
-            db.close()
+
+    def _start_heat(self):
+        hdir = self.path('heat')
+        conf = self.heat_conf
+        env = self._heat_env()
         engine = self._spawn('heat-engine', [
             _bin('heat-engine'), '--config-file', conf,
             '--log-file', os.path.join(hdir, 'heat-engine.log')], env=env)
@@ -469,29 +648,44 @@ class MiniCloud(object):
                                  % self.engine_log)
             time.sleep(0.3)
 
+    def access_log(self, service):
+        """The access log of ``keystone``, ``glance`` or ``heat-api``."""
+        if service == 'glance':
+            return self.glance.access_log
+        return self.path('%s-access.log' % service)
+
     @property
     def engine_log(self):
         return self.path('heat', 'heat-engine.log')
 
     def engine_workers(self):
         try:
-            db = sqlite3.connect(self.path('heat', 'heat.sqlite'), timeout=5)
+            db = self._db_connect('heat', self.db_passwords['heat'], 'heat')
             try:
-                return db.execute(
-                    "SELECT COUNT(*) FROM service WHERE deleted_at IS NULL "
-                    "AND binary = 'heat-engine'").fetchone()[0]
+                with db.cursor() as cur:
+                    cur.execute(
+                        "SELECT COUNT(*) FROM service WHERE deleted_at IS "
+                        "NULL AND `binary` = 'heat-engine'")
+                    return cur.fetchone()[0]
             finally:
                 db.close()
-        except sqlite3.Error:
+        except pymysql.err.Error:
             return 0
 
     # -- the whole cloud ------------------------------------------------
 
     def start(self):
         try:
-            self._start_rabbitmq()
+            # The broker (Erlang) starts slowly: MariaDB starts meanwhile.
+            rabbitmq = self._spawn_rabbitmq()
+            self._start_mariadb()
+            # Each service's database schema is its own: Keystone, Glance
+            # and Heat's databases are made side by side.
+            self._side_by_side(self._prepare_keystone, self._prepare_glance,
+                               self._prepare_heat)
             self._start_keystone()
-            self._start_glance()
+            self.glance.start()
+            self._wait_rabbitmq(rabbitmq)
             self._populate_keystone()
             self._start_heat()
         except BaseException:

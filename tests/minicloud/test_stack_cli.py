@@ -344,3 +344,70 @@ class MiniCloudStackTest(testtools.TestCase):
                                 'oob': 'kept'}, image_id)
         self.openstack('stack', 'check', '--wait', name)
         self.assertEqual('CHECK_COMPLETE', self.stack_status(name))
+
+    def test_images_side_by_side_created_and_updated_concurrently(self):
+        # Several images with no depends_on between them: heat-engine's
+        # two workers create, and then update, them at the same time, and
+        # Keystone, Glance and Heat take the concurrent writes on MariaDB.
+        count = 5
+        url = self.cloud.data.add('img-%s' % uuid.uuid4().hex, size=65536)
+
+        def template(version):
+            resources = {}
+            for i in range(count):
+                props = {'hw_disk_bus': 'virtio',
+                         'image_index': str(i),
+                         'version': str(version)}
+                if version == 1:
+                    props['owner_team'] = 'image-builders'
+                else:
+                    props['hw_rng_model'] = 'virtio'
+                resources['image%d' % i] = {
+                    'type': 'OS::Glance::Image',
+                    'properties': {
+                        'name': 'side-by-side-%d' % i,
+                        'disk_format': 'raw', 'container_format': 'bare',
+                        'location': {'get_param': 'image_url'},
+                        'properties': props}}
+            return {'heat_template_version': '2021-04-16',
+                    'parameters': {'image_url': {'type': 'string'}},
+                    'resources': resources}
+
+        def physical_ids(name):
+            listed = self.openstack_json('stack', 'resource', 'list', name)
+            self.assertEqual(count, len(listed))
+            return dict((r['resource_name'], r['physical_resource_id'])
+                        for r in listed)
+
+        name = 'side-%s' % uuid.uuid4().hex[:8]
+        creates = self.image_creates()
+        self.openstack('stack', 'create', '--wait', '-t',
+                       self.write_template(template(1)),
+                       '--parameter', 'image_url=%s' % url, name)
+        self.addCleanup(self.openstack, 'stack', 'delete', '--yes',
+                        '--wait', name, check=False)
+        self.assertEqual('CREATE_COMPLETE', self.stack_status(name))
+        ids = physical_ids(name)
+        self.assertEqual(count, len(set(ids.values())))
+        self.assertEqual(creates + count, self.image_creates())
+        for i in range(count):
+            image_id = ids['image%d' % i]
+            self.assertEqual('active', self.raw_image(image_id)['status'])
+            self.assertEqual({'hw_disk_bus': 'virtio',
+                              'image_index': str(i), 'version': '1',
+                              'owner_team': 'image-builders'},
+                             free_properties(self.raw_image(image_id)))
+
+        # Every image changes: all updated in place, at the same time.
+        self.openstack('stack', 'update', '--wait', '-t',
+                       self.write_template(template(2)),
+                       '--parameter', 'image_url=%s' % url, name)
+        self.assertEqual('UPDATE_COMPLETE', self.stack_status(name))
+        self.assertEqual(ids, physical_ids(name))
+        self.assertEqual(creates + count, self.image_creates())
+        for i in range(count):
+            self.assertEqual({'hw_disk_bus': 'virtio',
+                              'image_index': str(i), 'version': '2',
+                              'hw_rng_model': 'virtio'},
+                             free_properties(self.raw_image(
+                                 ids['image%d' % i])))
