@@ -37,13 +37,16 @@ change is not drift. The rules, one per resource property:
   the image must have.
 * **Maps** (``properties``, ``extra_properties``): only the keys the
   template sets (and the keys of an update Heat never saw complete).
-* **Tags**: only the tags the template lists; tags added outside the
-  template are not drift and are never removed.
+* **Tags** and **stores**: only the tags and stores the template lists;
+  tags added outside the template are not drift and are never removed,
+  and the stores of an image whose template lists none are not managed.
 * Not image attributes (``members``, ``is_public``): the template's value.
 
 Plain functions, no Heat import: :func:`observe` takes the stored resource
 properties and Glance's image document as dicts.
 """
+
+from heat_glance_props import stores
 
 #: Set when the image is created; never read back from Glance.
 CREATE_ONLY = ('id', 'disk_format', 'container_format', 'location')
@@ -58,6 +61,7 @@ ALWAYS = ('min_disk', 'min_ram', 'protected', 'visibility')
 PROPERTIES = 'properties'
 EXTRA_PROPERTIES = 'extra_properties'
 TAGS = 'tags'
+STORES = 'stores'
 ACTIVE = 'active'
 
 
@@ -90,6 +94,11 @@ def observe(template, live, pending=()):
     if wanted_tags:
         live_tags = set(live.get(TAGS) or [])
         observed[TAGS] = [t for t in wanted_tags if t in live_tags]
+
+    wanted_stores = template.get(STORES)
+    if wanted_stores:
+        live_stores = set(stores.parse(live.get(STORES)))
+        observed[STORES] = [s for s in wanted_stores if s in live_stores]
 
     extra = template.get(EXTRA_PROPERTIES) or {}
     keys = set(template.get(PROPERTIES) or {}) | set(pending)

@@ -77,6 +77,17 @@ OPTS = [
         min=0.1,
         help=_('Timeout in seconds of each HTTP request of the location '
                'check.')),
+    cfg.BoolOpt(
+        'verify_by_download',
+        default=True,
+        help=_('When the "expected_hash" of an OS::Glance::Image names '
+               'another algorithm than the one Glance hashes with '
+               '(Glance\'s hashing_algorithm, sha512 by default), read the '
+               'stored data back from Glance once, as a stream, and hash '
+               'it in heat-engine. That costs one download of the whole '
+               'image per create (or per change of the expected hash). '
+               'When false, such a resource fails and asks for a hash in '
+               'Glance\'s algorithm.')),
 ]
 
 
@@ -104,3 +115,10 @@ def location_check_settings(conf=None):
     group = conf[GROUP]
     return (group.location_check, group.location_check_max_bytes,
             group.location_check_timeout)
+
+
+def verify_by_download(conf=None):
+    """Whether an expected hash may be checked by reading the data back."""
+    conf = cfg.CONF if conf is None else conf
+    register_opts(conf)
+    return conf[GROUP].verify_by_download

@@ -14,10 +14,12 @@
 
 import collections
 import contextlib
+import functools
 
 from glanceclient import exc as glance_exc
 from heat.common import exception
 from heat.common.i18n import _
+from heat.engine import constraints
 from heat.engine import properties
 from heat.engine import resource
 from heat.engine.resources.openstack.glance import image as heat_image
@@ -27,22 +29,25 @@ from oslo_serialization import jsonutils
 from oslo_utils import excutils
 
 from heat_glance_props import catalog
+from heat_glance_props import datahash
 from heat_glance_props import glance_errors
 from heat_glance_props import imageprops
 from heat_glance_props import livestate
 from heat_glance_props import opts
 from heat_glance_props import precheck
+from heat_glance_props import stores as glance_stores
 
 LOG = logging.getLogger(__name__)
 
 
 class Changes(collections.namedtuple(
-        'Changes', 'patch attributes tags members active')):
+        'Changes', 'patch attributes tags members active stores')):
     """What one update sends to Glance.
 
     ``patch`` is an :class:`imageprops.Patch` of the free properties,
-    ``attributes`` the changed core attributes, ``tags`` and ``members``
-    ``(added, removed)`` lists, ``active`` the new activation state or None.
+    ``attributes`` the changed core attributes, ``tags``, ``members`` and
+    ``stores`` ``(added, removed)`` lists, ``active`` the new activation
+    state or None.
     """
 
     def keys(self):
@@ -51,7 +56,8 @@ class Changes(collections.namedtuple(
 
     def __bool__(self):
         return bool(self.attributes or self.keys() or any(self.tags) or
-                    any(self.members) or self.active is False)
+                    any(self.members) or any(self.stores) or
+                    self.active is False)
 
 
 class GlanceImage(heat_image.GlanceWebImage):
@@ -73,9 +79,17 @@ class GlanceImage(heat_image.GlanceWebImage):
     always_replace_on_check_failed = False
 
     OWN_PROPERTIES = (
-        IMAGE_PROPERTIES, IS_PUBLIC,
+        IMAGE_PROPERTIES, IS_PUBLIC, STORES, ALL_STORES_MUST_SUCCEED,
+        EXPECTED_HASH,
     ) = (
-        'properties', 'is_public',
+        'properties', 'is_public', 'stores', 'all_stores_must_succeed',
+        'expected_hash',
+    )
+
+    _EXPECTED_HASH_KEYS = (
+        HASH_ALGORITHM, HASH_VALUE,
+    ) = (
+        'algorithm', 'value',
     )
 
     PROPERTIES = heat_image.GlanceWebImage.PROPERTIES + OWN_PROPERTIES
@@ -184,6 +198,55 @@ class GlanceImage(heat_image.GlanceWebImage):
                 status=support.DEPRECATED,
                 version='22.0.0',
                 message=_('Use property "visibility" instead.'))
+        ),
+        STORES: properties.Schema(
+            properties.Schema.LIST,
+            _('The Glance stores (ids of a multi-store Glance\'s '
+              'enabled_backends) the image is in. The create imports the '
+              'data into them; an update that adds stores copies the same '
+              'image there (Glance\'s copy-image import), one that removes '
+              'stores deletes the image from those stores only. Not set: '
+              'Glance\'s default store, and the image\'s stores are not '
+              'managed. Glance\'s default policy lets only admins copy an '
+              'image or delete it from a store.'),
+            schema=properties.Schema(properties.Schema.STRING),
+            update_allowed=True,
+            support_status=support.SupportStatus(version='22.0.0')
+        ),
+        ALL_STORES_MUST_SUCCEED: properties.Schema(
+            properties.Schema.BOOLEAN,
+            _('With "stores": whether the create fails when the import '
+              'into one of the stores fails. When false, the image is '
+              'created in the stores that worked.'),
+            default=True,
+            support_status=support.SupportStatus(version='22.0.0')
+        ),
+        EXPECTED_HASH: properties.Schema(
+            properties.Schema.MAP,
+            _('The hash the image data must have (as image publishers '
+              'give, e.g. a SHA-256 sum). The create fails, and leaves no '
+              'image, when the data Glance imported has another hash. '
+              'Compared with Glance\'s own os_hash_value when the '
+              'algorithm is Glance\'s; otherwise the data is read back '
+              'from Glance once and hashed. A changed expected hash is '
+              'checked against the image in place; only when the image\'s '
+              'data does not have it is a new image imported.'),
+            schema={
+                HASH_ALGORITHM: properties.Schema(
+                    properties.Schema.STRING,
+                    _('The hash algorithm.'),
+                    default='sha256',
+                    constraints=[
+                        constraints.AllowedValues(datahash.ALGORITHMS)]
+                ),
+                HASH_VALUE: properties.Schema(
+                    properties.Schema.STRING,
+                    _('The hash, in hexadecimal.'),
+                    required=True
+                ),
+            },
+            update_allowed=True,
+            support_status=support.SupportStatus(version='22.0.0')
         ),
     })
 
@@ -325,8 +388,12 @@ class GlanceImage(heat_image.GlanceWebImage):
         self.resource_id_set(image_id)
         try:
             with self._glance_errors('create', image_id):
-                images.image_import(image_id, method='web-download',
-                                    uri=self.properties[self.LOCATION])
+                images.image_import(
+                    image_id, method='web-download',
+                    uri=self.properties[self.LOCATION],
+                    stores=self.properties[self.STORES] or None,
+                    allow_failure=not self.properties[
+                        self.ALL_STORES_MUST_SUCCEED])
         except Exception:
             with excutils.save_and_reraise_exception():
                 self._discard(image_id)
@@ -352,12 +419,49 @@ class GlanceImage(heat_image.GlanceWebImage):
             return None
         return max(tasks, key=lambda t: t.get('updated_at') or '')
 
-    @staticmethod
-    def _import_failed(image):
+    def _import_failed(self, image):
+        if (image.get(imageprops.FAILED_IMPORT_KEY) and
+                image.status == 'active' and
+                not self.properties[self.ALL_STORES_MUST_SUCCEED]):
+            # Some of the stores failed, and the template allows that.
+            return False
         return (image.status == 'killed' or
                 bool(image.get(imageprops.FAILED_IMPORT_KEY)) or
                 (image.status == 'queued' and
                  not image.get(imageprops.IMPORT_TASK_KEY)))
+
+    def _verify_data(self, image, expected=None):
+        """Check the stored data against the expected hash (if any).
+
+        :raises datahash.HashError: the data does not have it, or cannot
+            be shown to have it.
+        """
+        expected = expected or self.properties[self.EXPECTED_HASH]
+        if not expected:
+            return
+        converted = None
+        if image.disk_format != self.properties[self.DISK_FORMAT]:
+            converted = (self.properties[self.DISK_FORMAT],
+                         image.disk_format)
+        read_data = None
+        if opts.verify_by_download():
+            read_data = functools.partial(self.client().images.data,
+                                          image.id)
+        how = datahash.verify(
+            image.id, expected[self.HASH_ALGORITHM],
+            expected[self.HASH_VALUE], image.get('os_hash_algo'),
+            image.get('os_hash_value'), read_data, converted)
+        LOG.info('Image %(id)s has the expected %(algo)s hash (%(how)s).',
+                 {'id': image.id, 'algo': expected[self.HASH_ALGORITHM],
+                  'how': how})
+
+    def _verify_created(self, image):
+        """Verify a created image; a failure leaves no image behind."""
+        try:
+            self._verify_data(image)
+        except datahash.HashError as exc:
+            self._discard(image.id)
+            raise exception.Error(str(exc))
 
     def _raise_import_failure(self, image, task):
         mode, max_bytes, timeout = opts.location_check_settings()
@@ -392,9 +496,13 @@ class GlanceImage(heat_image.GlanceWebImage):
                 self._raise_import_failure(image, task)
             if (not state['active'] and image.status == 'active' and
                     not image.get(imageprops.IMPORT_TASK_KEY)):
+                self._verify_created(image)
                 self.client().images.deactivate(self.resource_id)
                 return True
-            return self._settled(image, state['active'])
+            done = self._settled(image, state['active'])
+            if done and state['active']:
+                self._verify_created(image)
+            return done
 
     def _changes(self, old, new):
         """What Glance must be told to turn ``old`` into ``new``.
@@ -409,7 +517,10 @@ class GlanceImage(heat_image.GlanceWebImage):
             self._set_diff(old, new, self.MEMBERS),
             (new.get(self.ACTIVE)
              if bool(old.get(self.ACTIVE)) != bool(new.get(self.ACTIVE))
-             else None))
+             else None),
+            # Stores are managed only while the template lists them.
+            (self._set_diff(old, new, self.STORES)
+             if new.get(self.STORES) else ([], [])))
 
     def _write(self, changes, action):
         """Send the changes to Glance: the PATCH first, then the rest.
@@ -428,9 +539,66 @@ class GlanceImage(heat_image.GlanceWebImage):
                 with ignore:
                     self.client().image_members.delete(self.resource_id,
                                                        member)
+            state = self._change_stores(*changes.stores)
+            state['active'] = changes.active
             if changes.active is False:
-                self.client().images.deactivate(self.resource_id)
-        return {'active': changes.active}
+                if state['copy']:
+                    # After the copy: Glance copies only active images.
+                    state['deactivate'] = True
+                else:
+                    self.client().images.deactivate(self.resource_id)
+        return state
+
+    def _change_stores(self, added, removed):
+        """Start copying the image to the added stores.
+
+        The image leaves the removed stores once the copies are done
+        (Glance keeps at least one store); see check_update_complete.
+        """
+        state = {'copy': [], 'drop': []}
+        if not (added or removed):
+            return state
+        image = self.client().images.get(self.resource_id)
+        live = glance_stores.parse(image.get('stores'))
+        state['copy'] = [s for s in added if s not in live]
+        state['drop'] = [s for s in removed if s in live]
+        if state['copy']:
+            self.client().images.image_import(
+                self.resource_id, method='copy-image',
+                stores=state['copy'], allow_failure=True)
+        else:
+            self._drop_stores(state['drop'])
+            state['drop'] = []
+        return state
+
+    def _drop_stores(self, stores):
+        for store in stores:
+            with self.client_plugin().ignore_not_found:
+                self.client().http_client.delete(
+                    '/v2/stores/%s/%s' % (store, self.resource_id))
+
+    def _copied(self, image, wanted):
+        """Whether Glance has copied the image to all ``wanted`` stores.
+
+        :raises exception.Error: a copy failed.
+        """
+        live = glance_stores.parse(image.get('stores'))
+        missing = [s for s in wanted if s not in live]
+        if not missing:
+            return not image.get(imageprops.IMPORT_TASK_KEY)
+        if (image.get(imageprops.IMPORT_TASK_KEY) or
+                set(missing) & set(glance_stores.pending(image))):
+            return False
+        raise exception.Error(_(
+            'Glance could not copy image %(id)s to store(s) %(stores)s '
+            '(Glance reports the failed stores in os_glance_failed_import: '
+            '%(failed)s). The image is unchanged in %(live)s; nothing was '
+            'removed from any store. Fix the store or remove it from '
+            '"stores", then update the stack again.') % {
+                'id': self.resource_id,
+                'stores': ', '.join("'%s'" % s for s in missing),
+                'failed': image.get(imageprops.FAILED_IMPORT_KEY) or '-',
+                'live': ', '.join("'%s'" % s for s in live)})
 
     def handle_update(self, json_snippet, tmpl_diff, prop_diff):
         old = dict(self.properties)
@@ -444,6 +612,8 @@ class GlanceImage(heat_image.GlanceWebImage):
             old.update(self._live_state)
         new = dict(self.properties)
         new.update(prop_diff)
+        if prop_diff.get(self.EXPECTED_HASH):
+            self._check_new_hash(prop_diff[self.EXPECTED_HASH])
         changes = self._changes(old, new)
         if changes:
             # Until Heat stores the new properties, remember the keys this
@@ -453,6 +623,22 @@ class GlanceImage(heat_image.GlanceWebImage):
                           jsonutils.dumps(sorted(changes.keys() | pending)))
         return self._write(changes, 'update')
 
+    def _check_new_hash(self, expected):
+        """A changed expected hash: in place if the image's data has it.
+
+        Otherwise the data at "location" is not the data of this image
+        any more: a new image is imported (and verified).
+        """
+        with self._glance_errors('update', self.resource_id):
+            image = self.client().images.get(self.resource_id)
+            try:
+                self._verify_data(image, expected)
+            except datahash.Mismatch as exc:
+                LOG.info('%s: a new image is imported.', exc)
+                raise resource.UpdateReplace(self.name)
+            except datahash.HashError as exc:
+                raise exception.Error(str(exc))
+
     @staticmethod
     def _set_diff(old, new, key):
         """``(added, removed)`` sorted lists of a list property's items."""
@@ -461,6 +647,15 @@ class GlanceImage(heat_image.GlanceWebImage):
         return sorted(after - before), sorted(before - after)
 
     def check_update_complete(self, state):
+        if state.get('copy'):
+            with self._glance_errors('update', self.resource_id):
+                image = self.client().images.get(self.resource_id)
+                if not self._copied(image, state['copy']):
+                    return False
+                state['copy'] = []
+                self._drop_stores(state['drop'])
+                if state.get('deactivate'):
+                    self.client().images.deactivate(self.resource_id)
         active = state['active']
         if active is not None:
             with self._glance_errors('update', self.resource_id):
@@ -502,6 +697,8 @@ class GlanceImage(heat_image.GlanceWebImage):
                 'wanted': changes.attributes[attr]})
         for tag in changes.tags[0]:
             problems.append(_("tag '%s' is missing") % tag)
+        for store in changes.stores[0]:
+            problems.append(_("the image is not in store '%s'") % store)
         drift = imageprops.drift(self._managed(self.properties), dict(image))
         for key in sorted(drift):
             wanted_value, actual = drift[key]
@@ -596,6 +793,16 @@ class GlanceImage(heat_image.GlanceWebImage):
                 'problems': '; '.join(f.message for f in review.errors)}
             raise exception.StackValidationFailed(message=msg)
 
+        expected = self.properties[self.EXPECTED_HASH]
+        if expected:
+            problem = datahash.value_problem(expected[self.HASH_ALGORITHM],
+                                             expected[self.HASH_VALUE])
+            if problem:
+                raise exception.StackValidationFailed(message=_(
+                    'Resource "%(name)s": "expected_hash": %(problem)s.') % {
+                        'name': self.name, 'problem': problem})
+        self._validate_stores()
+
         is_public = self.properties[self.IS_PUBLIC]
         visibility = self.properties[self.VISIBILITY]
         if is_public is not None and visibility is not None:
@@ -606,6 +813,35 @@ class GlanceImage(heat_image.GlanceWebImage):
                     'name': self.name, 'is_public': is_public,
                     'visibility': visibility}
                 raise exception.StackValidationFailed(message=msg)
+
+    def _validate_stores(self):
+        """Refuse store ids this Glance does not have, when it says."""
+        wanted = self.properties[self.STORES]
+        if wanted is None or not self._has_credentials():
+            # Offline validation ("heat-glance-props validate"): no
+            # Glance to ask; the create says what Glance thinks.
+            return
+        try:
+            resp, info = self.client().http_client.get('/v2/info/stores')
+            available = glance_stores.known(info)
+        except glance_exc.HTTPNotFound:
+            available = None
+        except Exception as exc:
+            # Glance down: the create says what Glance thinks.
+            LOG.debug('Cannot read the stores of Glance: %s', exc)
+            return
+        problems = glance_stores.problems(wanted, available)
+        if problems:
+            raise exception.StackValidationFailed(message=_(
+                'Resource "%(name)s": "stores": %(problems)s.') % {
+                    'name': self.name, 'problems': '; '.join(problems)})
+
+    def _has_credentials(self):
+        """Whether the request context can authenticate to services."""
+        ctx = self.context
+        # (auth_plugin itself would try to make one, and log an error.)
+        return bool(getattr(ctx, '_auth_plugin', None) or ctx.auth_token or
+                    ctx.trust_id or ctx.password)
 
     def get_live_state(self, resource_properties):
         state = super(GlanceImage, self).get_live_state(resource_properties)

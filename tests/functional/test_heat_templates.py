@@ -13,7 +13,9 @@
 """Every example in heat_templates/ is created, and updated where it has
 an update companion (``NAME.update.yaml``), against the real Glance."""
 
+import hashlib
 import os
+import uuid
 
 from heat_glance_props import imageprops
 from heat_glance_props.resources import image as image_resource
@@ -22,9 +24,21 @@ from tests.harness import heat
 
 UPDATE_SUFFIX = '.update.yaml'
 
-#: Templates that only an admin may run (publicizing an image is an admin
-#: action in Glance's default policy).
-ADMIN_TEMPLATES = frozenset([])
+#: Templates that only an admin may run (copying an image to another
+#: store is an admin action in Glance's default policy).
+ADMIN_TEMPLATES = frozenset(['multi_store_image.yaml'])
+
+
+def _verified_image_params(test):
+    """Data and its SHA-256 sum, for verified_image.yaml."""
+    data = os.urandom(65536)
+    return {'image_url': test.data.add('verified-%s' % uuid.uuid4().hex,
+                                       data=data),
+            'image_sha256': hashlib.sha256(data).hexdigest()}
+
+
+#: Parameters of templates that need more than ``image_url``.
+TEMPLATE_PARAMS = {'verified_image.yaml': _verified_image_params}
 
 
 def _templates():
@@ -54,7 +68,8 @@ class HeatTemplatesTest(base.FunctionalTestCase):
         if name in ADMIN_TEMPLATES:
             self.ctx = heat.make_context(self.glance_server.url, heat.ADMIN)
         tmpl = self.template_file(name)
-        stk = self.create_stack(tmpl)
+        params = TEMPLATE_PARAMS.get(name)
+        stk = self.create_stack(tmpl, params=params and params(self))
         expected = _expected(tmpl)
         self.assertTrue(expected, 'no OS::Glance::Image in %s' % name)
         ids = {}

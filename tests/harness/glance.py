@@ -96,8 +96,8 @@ delete = @
 
 _CONF = """\
 [DEFAULT]
-enabled_backends = local:file
-enabled_import_methods = [glance-direct,web-download]
+%(backends)s
+enabled_import_methods = [glance-direct,web-download,copy-image]
 worker_self_reference_url = %(url)s
 image_property_quota = %(quota)d
 property_protection_file = %(protections)s
@@ -109,11 +109,7 @@ use_stderr = false
 [database]
 connection = sqlite:///%(db)s
 
-[glance_store]
-default_backend = local
-
-[local]
-filesystem_store_datadir = %(images)s
+%(stores)s
 
 [os_glance_staging_store]
 filesystem_store_datadir = %(staging)s
@@ -163,6 +159,12 @@ image_import_plugins = ['inject_image_metadata']
 inject = %s
 """ % ','.join('%s:%s' % item for item in sorted(INJECTED.items())),
 }
+
+
+#: The file stores of the harness's Glance (``enabled_backends``); the
+#: first is the default. ``broken`` is there for tests that break it
+#: (see ``GlanceServer.break_store``).
+STORES = ('local', 'fast')
 
 
 def server_python():
@@ -262,10 +264,18 @@ class DataServer(object):
 class GlanceServer(object):
     """One glance-api process under gunicorn, with its own state dir."""
 
-    def __init__(self, data_server, quota=128, workdir=None, shape='plain'):
+    def __init__(self, data_server, quota=128, workdir=None, shape='plain',
+                 stores=STORES):
+        """A Glance; not started yet.
+
+        :param stores: the ids of its file stores (``enabled_backends``),
+            the first one the default; an empty list gives a Glance
+            without multiple stores (``[glance_store] stores = file``).
+        """
         self.data_server = data_server
         self.quota = quota
         self.shape = shape
+        self.stores = tuple(stores)
         self._own_dir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix='glance-harness-')
         self.port = free_port()
@@ -280,8 +290,21 @@ class GlanceServer(object):
         return os.path.join(self.workdir, *parts)
 
     def _write_config(self):
-        for sub in ('images', 'staging', 'tasks'):
+        for sub in ('images', 'staging', 'tasks') + self.stores:
             os.makedirs(self._path(sub), exist_ok=True)
+        if self.stores:
+            backends = 'enabled_backends = %s' % ', '.join(
+                '%s:file' % store for store in self.stores)
+            stores = '[glance_store]\ndefault_backend = %s\n' % (
+                self.stores[0])
+            for store in self.stores:
+                stores += '\n[%s]\nfilesystem_store_datadir = %s\n' % (
+                    store, self._path(store))
+        else:
+            backends = ''
+            stores = ('[glance_store]\nstores = file\ndefault_store = '
+                      'file\nfilesystem_store_datadir = %s\n' % (
+                          self._path('images')))
         with open(self._path('glance-api-paste.ini'), 'w') as f:
             f.write(_PASTE)
         with open(self._path('property-protections.conf'), 'w') as f:
@@ -290,7 +313,8 @@ class GlanceServer(object):
             'url': self.url, 'quota': self.quota,
             'protections': self._path('property-protections.conf'),
             'log': self.log_file, 'db': self._path('glance.sqlite'),
-            'images': self._path('images'), 'staging': self._path('staging'),
+            'backends': backends, 'stores': stores,
+            'staging': self._path('staging'),
             'tasks': self._path('tasks'),
             'data_port': self.data_server.port,
             'paste': self._path('glance-api-paste.ini'),
@@ -346,6 +370,16 @@ class GlanceServer(object):
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError('glance-api did not answer within %ss' % timeout)
+
+    def break_store(self, store):
+        """Make a store fail every write: its directory becomes a file.
+
+        A real fault: Glance's file store then fails with ENOTDIR.
+        """
+        path = self._path(store)
+        shutil.rmtree(path)
+        with open(path, 'w') as f:
+            f.write('not a directory\n')
 
     @property
     def running(self):

@@ -78,3 +78,10 @@ class ObserveTest(testtools.TestCase):
         observed = livestate.observe(TEMPLATE,
                                      dict(LIVE, status='deactivated'))
         self.assertIs(False, observed['active'])
+
+    def test_stores_only_those_of_the_template(self):
+        live = dict(LIVE, stores='local,edge')
+        self.assertNotIn('stores', livestate.observe(TEMPLATE, live))
+        observed = livestate.observe(dict(TEMPLATE, stores=['fast', 'local']),
+                                     live)
+        self.assertEqual(['local'], observed['stores'])
