@@ -379,11 +379,15 @@ class OptsTest(testtools.TestCase):
         self.assertEqual('glance_properties', group)
         self.assertEqual(['catalog_mode', 'catalog_files', 'location_check',
                           'location_check_max_bytes',
-                          'location_check_timeout'],
+                          'location_check_timeout', 'verify_by_download'],
                          [o.name for o in options])
         conf = cfg.ConfigOpts()
         conf([])
         self.assertEqual(('strict', []), opts.settings(conf))
+        self.assertIs(True, opts.verify_by_download(conf))
+        conf.set_override('verify_by_download', False,
+                          group='glance_properties')
+        self.assertIs(False, opts.verify_by_download(conf))
         conf.set_override('catalog_mode', 'warn', group='glance_properties')
         conf.set_override('catalog_files', ['/a.yaml'],
                           group='glance_properties')
