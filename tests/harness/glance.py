@@ -176,6 +176,21 @@ def server_python():
     return os.environ.get('HGP_GLANCE_PYTHON') or sys.executable
 
 
+_RELEASE = []
+
+
+def release():
+    """The version of the Glance the harness runs, as a tuple of ints."""
+    if not _RELEASE:
+        out = subprocess.run(
+            [server_python(), '-c', 'import importlib.metadata as m; '
+             'print(m.version("glance"))'],
+            check=True, capture_output=True, text=True).stdout
+        _RELEASE.append(tuple(int(p) for p in out.strip().split('.')[:3]
+                              if p.isdigit()))
+    return _RELEASE[0]
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
