@@ -362,6 +362,11 @@ class GlanceServer(object):
                '--workers', '1', '--worker-class', 'gthread',
                '--threads', '8', '--timeout', '300',
                '--graceful-timeout', '5',
+               # No keep-alive: gunicorn closes an idle connection after
+               # 2 s, and a client that sends its next request on it at
+               # that moment gets "Connection reset by peer" (seen under
+               # CPU load). Each response closes its connection instead.
+               '--keep-alive', '0',
                '--pythonpath', REPO_ROOT,
                '--error-logfile', self.server_log,
                '--log-level', 'warning',
