@@ -105,7 +105,11 @@ class BenchmarkSmokeTest(testtools.TestCase):
         create = clients['heat_webimage']['create']
         self.assertEqual('CREATE_COMPLETE', create['state'], create)
         self.assertTrue(create['data_waited_for_patch'], create)
-        self.assertTrue(create['properties_ok'], create)
+        self.assertTrue(create['import_lock_released'], create)
+        # Glance may lose WebImage's create-time PATCH (its race, recorded
+        # and put right by the benchmark): only then may the map differ.
+        self.assertEqual(create['properties_ok'],
+                         not create.get('lost_by_glance'), create)
         for name in ('heat_webimage', 'openstacksdk'):
             if clients[name].get('skipped'):
                 # openstacksdk is not measured under an older Heat.
