@@ -110,6 +110,20 @@ class FunctionalTestCase(testtools.TestCase):
         self.addCleanup(heat.OBSERVERS.remove, self._replacement_guard)
         self.addCleanup(self._all_expected_images_seen)
 
+    def use_own_glance(self, **kwargs):
+        """Start a Glance of the test's own and talk to it from now on.
+
+        :param kwargs: for :class:`glance.GlanceServer` (e.g. ``stores``).
+        :returns: the server, destroyed when the test ends.
+        """
+        server = glance.GlanceServer(self.data, shape=self.shape, **kwargs)
+        self.addCleanup(server.destroy)
+        server.start()
+        self.glance_server = server
+        self.ctx = heat.make_context(server.url, self.identity)
+        self.admin = heat.glance(server.url, heat.ADMIN)
+        return server
+
     def expect_images(self, created=0, deleted=0):
         """Announce images that later stack updates create or delete.
 

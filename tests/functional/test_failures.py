@@ -233,12 +233,7 @@ class GlanceDownTest(base.FunctionalTestCase):
 
     def setUp(self):
         super(GlanceDownTest, self).setUp()
-        self.server = glance.GlanceServer(self.data)
-        self.addCleanup(self.server.destroy)
-        self.server.start()
-        self.glance_server = self.server
-        self.ctx = heat.make_context(self.server.url, self.identity)
-        self.admin = heat.glance(self.server.url, heat.ADMIN)
+        self.server = self.use_own_glance()
 
     def test_update_while_glance_is_down_then_retry_in_place(self):
         stk = self.create_stack(self.template(properties={'a': '1',

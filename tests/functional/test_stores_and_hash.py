@@ -113,13 +113,8 @@ class BrokenStoreTest(base.FunctionalTestCase):
 
     def setUp(self):
         super(BrokenStoreTest, self).setUp()
-        self.server = glance.GlanceServer(
-            self.data, stores=glance.STORES + ('broken',))
-        self.addCleanup(self.server.destroy)
-        self.server.start()
-        self.glance_server = self.server
-        self.ctx = heat.make_context(self.server.url, self.identity)
-        self.admin = heat.glance(self.server.url, heat.ADMIN)
+        self.server = self.use_own_glance(
+            stores=glance.STORES + ('broken',))
 
     def test_failed_copy_changes_nothing_then_retry_in_place(self):
         stk = self.create_stack(self.template(properties={'a': '1'},
@@ -150,12 +145,7 @@ class SingleStoreGlanceTest(base.FunctionalTestCase):
 
     def setUp(self):
         super(SingleStoreGlanceTest, self).setUp()
-        self.server = glance.GlanceServer(self.data, stores=())
-        self.addCleanup(self.server.destroy)
-        self.server.start()
-        self.glance_server = self.server
-        self.ctx = heat.make_context(self.server.url, self.identity)
-        self.admin = heat.glance(self.server.url, heat.ADMIN)
+        self.use_own_glance(stores=())
 
     def test_stores_refused_with_a_clear_message(self):
         exc = self.assertRaises(
