@@ -349,11 +349,14 @@ class MiniCloudStackTest(testtools.TestCase):
         # Several images with no depends_on between them: heat-engine's
         # two workers create, and then update, them at the same time, and
         # Keystone, Glance and Heat take the concurrent writes on MariaDB.
+        # They all depend on one OS::Heat::None: the convergence engine
+        # starts the leaves of a stack's graph one second apart, and the
+        # images of a fan-out all at once, when the root is done.
         count = 5
         url = self.cloud.data.add('img-%s' % uuid.uuid4().hex, size=65536)
 
         def template(version):
-            resources = {}
+            resources = {'root': {'type': 'OS::Heat::None'}}
             for i in range(count):
                 props = {'hw_disk_bus': 'virtio',
                          'image_index': str(i),
@@ -363,7 +366,7 @@ class MiniCloudStackTest(testtools.TestCase):
                 else:
                     props['hw_rng_model'] = 'virtio'
                 resources['image%d' % i] = {
-                    'type': 'OS::Glance::Image',
+                    'type': 'OS::Glance::Image', 'depends_on': 'root',
                     'properties': {
                         'name': 'side-by-side-%d' % i,
                         'disk_format': 'raw', 'container_format': 'bare',
@@ -374,7 +377,9 @@ class MiniCloudStackTest(testtools.TestCase):
                     'resources': resources}
 
         def physical_ids(name):
-            listed = self.openstack_json('stack', 'resource', 'list', name)
+            listed = [r for r in self.openstack_json(
+                'stack', 'resource', 'list', name)
+                if r['resource_type'] == 'OS::Glance::Image']
             self.assertEqual(count, len(listed))
             return dict((r['resource_name'], r['physical_resource_id'])
                         for r in listed)
