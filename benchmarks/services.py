@@ -70,7 +70,7 @@ MODES = {
 POLL_S = {'one_image': 0.1, 'fleet': 0.5}
 
 #: Bounds of every wait.
-STACK_TIMEOUT_S = 1800
+STACK_TIMEOUT_S = 900
 CLI_TIMEOUT_S = 900
 
 KEY_PREFIX = 'bench_'
@@ -83,12 +83,15 @@ ONE_IMAGE = (
      'openstacksdk get_image + update_image_properties'),
     ('sdk_update_image', 'openstacksdk image.update_image (by id)'),
 )
+#: Every update of the 50-image stack adds about 100 resource events,
+#: and heat-engine 27.0.1 keeps a finished thread per event in the
+#: stack's thread group, up to 1000 per worker: past that, every resource
+#: of the stack fails with "Maximum number of threads reached" and the
+#: stack stays IN_PROGRESS (see doc/source/benchmarks.rst). The full mode
+#: stays under that on its one stack: three variants, three runs each.
 FLEET = (
-    ('in_place', 'stack update, in place, side by side'),
-    ('in_place_fan_out', 'stack update, in place, fan-out'),
-    ('in_place_chain', 'stack update, in place, chain'),
-    ('replacement', 'stack update, replacement, side by side'),
-    ('replacement_fan_out', 'stack update, replacement, fan-out'),
+    ('in_place', 'stack update, in place'),
+    ('replacement', 'stack update, replacement (new image_url)'),
     ('sdk_loop', 'loop of openstacksdk get_image + '
                  'update_image_properties'),
 )
@@ -143,9 +146,9 @@ SHAPES = ('side_by_side', 'fan_out', 'chain')
 
 def image_template(count, n_props, value, prefix='bench-svc',
                    shape='side_by_side'):
-    # The root resource is in every shape, so that a change of shape only
-    # changes depends_on.
-    resources = {'root': {'type': 'OS::Heat::None'}} if count > 1 else {}
+    resources = {}
+    if shape != 'side_by_side':
+        resources['root'] = {'type': 'OS::Heat::None'}
     for i in range(count):
         resource = {
             'type': 'OS::Glance::Image',
@@ -246,6 +249,9 @@ class Probe(object):
         return out
 
     def start(self):
+        # Let the access log lines of the requests just before (e.g. the
+        # previous run's check) be written first.
+        time.sleep(0.3)
         self.requests0 = len(self._requests())
         self.logs0 = dict((s, self._log_size(s))
                           for s in ('glance', 'keystone', 'heat-api'))
@@ -537,10 +543,8 @@ def fleet(cloud, clients, settings, log):
 
     probe = Probe(cloud)
     probe.start()
-    # Created fanned out (side by side, Heat starts one leaf a second).
-    stack_id = clients.create_stack(
-        name, image_template(count, n, 'v0', shape='fan_out'),
-        state['url'], poll)
+    stack_id = clients.create_stack(name, image_template(count, n, 'v0'),
+                                    state['url'], poll)
     create = probe.stop()
     ids = clients.image_ids(stack_id)
     if len(ids) != count:
@@ -602,10 +606,7 @@ def fleet(cloud, clients, settings, log):
         return sample
 
     fns = {'in_place': lambda: in_place('side_by_side'),
-           'in_place_fan_out': lambda: in_place('fan_out'),
-           'in_place_chain': lambda: in_place('chain'),
            'replacement': lambda: replacement('side_by_side'),
-           'replacement_fan_out': lambda: replacement('fan_out'),
            'sdk_loop': sdk_loop}
     runs = alternate([(variant, fns[variant]) for variant, _title in FLEET],
                      settings['fleet_reps'])
