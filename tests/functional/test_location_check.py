@@ -34,9 +34,7 @@ def _qcow2():
 #: 2024.1's 7.1.0 has not, and the check then only says it cannot check.
 INSPECTOR = introspect.format_inspector is not None
 
-#: Glance 29 (2024.2) and newer fail an import whose data does not match
-#: its disk_format; Glance 28 (2024.1) imports it as declared.
-GLANCE_CHECKS_FORMAT = glance.release() >= (29,)
+GLANCE_CHECKS_FORMAT = glance.checks_disk_format()
 
 CANNOT_CHECK = 'could not check the data at location'
 

@@ -191,6 +191,15 @@ def release():
     return _RELEASE[0]
 
 
+def checks_disk_format():
+    """Whether this Glance fails an import whose data is not its format.
+
+    Glance 29 (2024.2) and newer do (a vmdk declared for qcow2 data fails
+    the import task); Glance 28 (2024.1) imports the data as declared.
+    """
+    return release() >= (29,)
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
