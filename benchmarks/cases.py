@@ -370,55 +370,6 @@ def _operations(n):
 #: How long one operation of the request counts may take.
 OP_TIMEOUT_MINS = 1
 
-#: How long the image data of a create waits for the create's PATCH.
-PATCH_GATE_S = 30
-
-
-class _DataAfterPatch(bytes):
-    """Image data that Glance can fetch only after the create's PATCH.
-
-    Heat's own ``OS::Glance::WebImage`` starts the web-download import,
-    then sets ``extra_properties`` with glanceclient's ``images.update``
-    (GET, PATCH, GET) while Glance imports. Glance's PATCH reads the image,
-    then saves all of it: when the import sets the image ``active`` in
-    between, the PATCH writes the old status back, the import's last step
-    finds the image not active ("None of the uploads finished!") and the
-    image stays ``queued``, so the stack create times out (seen 1 time in
-    25 on a busy machine). That race belongs to Heat's WebImage and Glance,
-    not to what the benchmark compares (the requests of updates). The
-    other race of that PATCH, with the import task's first save (the PATCH
-    is lost), is recorded and put right after the create, see
-    ``_heat_client_ops``.
-
-    So that each create of the comparison succeeds the first time, the
-    data server's handler (which takes ``len()`` of the data before it
-    answers) waits until Glance has served the PATCH, seen as the image's
-    next request after it, or ``PATCH_GATE_S``. Only Heat's WebImage gets
-    this data: the plugin sends its properties before the import starts.
-    """
-
-    def __new__(cls, data, counter):
-        self = super().__new__(cls, data)
-        self.counter = counter
-        self.timed_out = False
-        return self
-
-    def _patch_done(self):
-        seen = self.counter.since()
-        for i, (method, path) in enumerate(seen):
-            if method == 'PATCH' and any(p == path for _m, p in seen[i + 1:]):
-                return True
-        return False
-
-    def __len__(self):
-        deadline = time.monotonic() + PATCH_GATE_S
-        while not self._patch_done():
-            if time.monotonic() > deadline:
-                self.timed_out = True
-                break
-            time.sleep(0.02)
-        return super().__len__()
-
 
 def _heat_client_ops(bench, n, resource_type, map_name):
     url = bench.image_url(64 * 1024)
@@ -447,7 +398,8 @@ def _heat_client_ops(bench, n, resource_type, map_name):
         if op == 'create':
             if resource_type == 'OS::Glance::WebImage':
                 # Served once WebImage's PATCH is done (see the class).
-                gate = _DataAfterPatch(payload(64 * 1024), counter)
+                gate = harness_glance.DataAfterPatch(
+                    payload(64 * 1024), counter)
                 url = bench.image_url(None, data=gate)
             stk = bench.create_stack(tmpl(mapping), url, check=False,
                                      timeout_mins=OP_TIMEOUT_MINS)

@@ -101,7 +101,7 @@ class BenchmarkSmokeTest(testtools.TestCase):
     def check_other_clients(self, results):
         clients = results['requests']['clients']
         # Heat's WebImage is created once, not retried: its image data is
-        # served after its PATCH (benchmarks/cases.py, _DataAfterPatch).
+        # served after its PATCH (tests/harness/glance.py, DataAfterPatch).
         create = clients['heat_webimage']['create']
         self.assertEqual('CREATE_COMPLETE', create['state'], create)
         self.assertTrue(create['data_waited_for_patch'], create)

@@ -272,7 +272,13 @@ class WebImageMigrationTest(base.FunctionalTestCase):
         web = self.template(resource_type='OS::Glance::WebImage',
                             extra_properties={'a': '1', 'b': '2'},
                             tags=['t1'])
-        stk = self.create_stack(web)
+        # Heat's WebImage patches the image while Glance imports it, which
+        # can leave the image queued for ever: the data is served after
+        # that PATCH (see glance.DataAfterPatch).
+        gate = glance.DataAfterPatch(os.urandom(4096), self.counter())
+        stk = self.create_stack(web, params={'image_url': self.data.add(
+            'web-%s' % uuid.uuid4().hex, data=gate)})
+        self.assertFalse(gate.timed_out)
         image_id = self.image_id(stk)
         self.assertIs(heat_image.GlanceWebImage, type(stk['image']))
         # Heat's WebImage does not wait for Glance's import task to let go

@@ -29,6 +29,7 @@ import testtools
 from testtools import content
 import yaml
 
+from tests.harness import glance as harness_glance
 from tests.minicloud import cloud as minicloud
 
 TEMPLATE = os.path.join(minicloud.REPO_ROOT, 'heat_templates',
@@ -310,13 +311,19 @@ class MiniCloudStackTest(testtools.TestCase):
     def test_web_image_stack_moves_to_the_plugin_in_place(self):
         migration = os.path.join(minicloud.REPO_ROOT, 'heat_templates',
                                  'migration')
-        url = self.cloud.data.add('img-%s' % uuid.uuid4().hex, size=65536)
+        # Heat's WebImage patches the image while Glance imports it, which
+        # can leave the image queued for ever: the data is served after
+        # that PATCH (see harness_glance.DataAfterPatch).
+        counter = harness_glance.RequestCounter(self.cloud.glance)
+        gate = harness_glance.DataAfterPatch(os.urandom(65536), counter)
+        url = self.cloud.data.add('img-%s' % uuid.uuid4().hex, data=gate)
         name = 'move-%s' % uuid.uuid4().hex[:8]
         self.openstack('stack', 'create', '--wait', '-t',
                        os.path.join(migration, 'web_image.yaml'),
                        '--parameter', 'image_url=%s' % url, name)
         self.addCleanup(self.openstack, 'stack', 'delete', '--yes',
                         '--wait', name, check=False)
+        self.assertFalse(gate.timed_out)
         image_id = self.physical_id(name)
         # Heat's WebImage sets its keys while Glance imports, and Glance
         # may lose them: once the import is over, say what the image has.
