@@ -366,6 +366,10 @@ class MiniCloud(object):
             '--workers', '1', '--worker-class', 'gthread',
             '--threads', str(threads), '--timeout', '300',
             '--graceful-timeout', '5',
+            # As the harness's Glance: no keep-alive, so that no client
+            # reuses a connection gunicorn is closing ("Connection reset
+            # by peer" under load).
+            '--keep-alive', '0',
             '--pythonpath', REPO_ROOT,
             '--error-logfile', self.path('%s-gunicorn.log' % name),
             '--access-logfile', self.path('%s-access.log' % name),
