@@ -32,6 +32,7 @@ import uuid
 from keystoneauth1 import session as ks_session
 import openstack.connection
 
+from benchmarks import common
 from tests.harness import glance as harness_glance
 from tests.harness import heat
 
@@ -85,21 +86,6 @@ def ratio(a, b):
     if not a or b is None:
         return None
     return b / a
-
-
-def alternate(sides, reps):
-    """Run each ``(name, fn)`` of ``sides`` ``reps`` times, alternating.
-
-    The order flips on every round (A B, B A, ...), so that a slow drift
-    of the machine weighs on both sides alike. Returns ``{name: [result
-    of each run]}``.
-    """
-    results = dict((name, []) for name, _fn in sides)
-    for rep in range(reps):
-        order = sides if rep % 2 == 0 else list(reversed(sides))
-        for name, fn in order:
-            results[name].append(fn())
-    return results
 
 
 def summary(samples):
@@ -331,8 +317,8 @@ def in_place_vs_replacement(bench, sizes_mib, reps, n_props=10):
             state['url'] = url
             return wall
 
-        runs = alternate([('in_place', in_place),
-                          ('replacement', replacement)], reps)
+        runs = common.alternate([('in_place', in_place),
+                                 ('replacement', replacement)], reps)
         if bench.live_props(stk['image'].resource_id) != state['props']:
             fail('the image does not have the properties of the '
                  'template')
@@ -743,9 +729,9 @@ def fleet(bench, count, size_mib, reps, n_props=10):
 
     # In place, the images can also be updated side by side (no import
     # runs): the same update without the depends_on chain.
-    runs = alternate([('in_place', in_place),
-                      ('in_place_unchained', lambda: in_place(False)),
-                      ('replacement', replacement)], reps)
+    runs = common.alternate([('in_place', in_place),
+                             ('in_place_unchained', lambda: in_place(False)),
+                             ('replacement', replacement)], reps)
     for image_id in ids(stk):
         if bench.live_props(image_id) != props(n_props, state['value']):
             fail('image %s has stale properties' % image_id)

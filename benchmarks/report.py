@@ -16,6 +16,8 @@ import importlib.metadata
 import os
 import platform
 
+from benchmarks import common
+
 #: Installed distributions whose versions go into the results.
 PACKAGES = (
     'glance', 'openstack-heat', 'python-glanceclient', 'openstacksdk',
@@ -267,14 +269,10 @@ def _variant_rank(name):
             name)
 
 
-def _widths(headers, rows):
-    return [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
-
-
 def text(results):
     lines = []
     for title, headers, rows in tables(results):
-        widths = _widths(headers, rows)
+        widths = common.column_widths(headers, rows)
         lines.append(title)
         lines.append('  '.join(h.ljust(w) for h, w in zip(headers, widths)))
         lines.append('  '.join('-' * w for w in widths))
@@ -288,7 +286,7 @@ def rst(results):
     """The tables as reStructuredText, for doc/source/benchmarks.rst."""
     lines = []
     for title, headers, rows in tables(results):
-        widths = _widths(headers, rows)
+        widths = common.column_widths(headers, rows)
         border = ' '.join('=' * w for w in widths)
         lines.append('.. table:: %s' % title)
         lines.append('')

@@ -95,26 +95,10 @@ def _quiet(verbose):
         format='%(asctime)s %(levelname)s %(name)s: %(message)s')
 
 
-def _round(value):
-    if isinstance(value, float):
-        return round(value, 4)
-    if isinstance(value, dict):
-        return dict((k, _round(v)) for k, v in value.items())
-    if isinstance(value, list):
-        return [_round(v) for v in value]
-    return value
-
-
-def _save(results, output):
-    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
-    with open(output, 'w') as f:
-        json.dump(_round(results), f, indent=1, sort_keys=True)
-        f.write('\n')
-
-
 def run(mode, sections, output, log=print):
     """Run the benchmarks of ``mode``; return the results as a dict."""
     from benchmarks import cases
+    from benchmarks import common
     from benchmarks import report
     from tests.harness import glance
     from tests.harness import heat
@@ -165,7 +149,7 @@ def run(mode, sections, output, log=print):
             results['section_s'][name] = time.perf_counter() - wall0
             log('  done in %.0f s' % results['section_s'][name])
             # Keep what is measured so far, should a later section fail.
-            _save(results, output)
+            common.save_json(results, output)
     finally:
         server.destroy()
         if not cases.eventlet_patched():
@@ -174,8 +158,8 @@ def run(mode, sections, output, log=print):
             data.stop()
     results['checks'] = report.checks(results)
     results['duration_s'] = time.perf_counter() - started
-    results = _round(results)
-    _save(results, output)
+    results = common.round_results(results)
+    common.save_json(results, output)
     return results
 
 

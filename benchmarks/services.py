@@ -127,16 +127,6 @@ def median(values):
     return statistics.median(values) if values else None
 
 
-def alternate(sides, reps):
-    """Run each ``(name, fn)`` ``reps`` times, the order flipping."""
-    results = dict((name, []) for name, _fn in sides)
-    for rep in range(reps):
-        order = sides if rep % 2 == 0 else list(reversed(sides))
-        for name, fn in order:
-            results[name].append(fn())
-    return results
-
-
 #: How the images of a stack depend on each other. ``side_by_side``: not
 #: at all (every image is a leaf of Heat's graph); ``fan_out``: every image
 #: depends on one ``OS::Heat::None`` (the only leaf); ``chain``: each
@@ -435,6 +425,8 @@ class Clients(object):
 # 1. One property of one image ----------------------------------------------
 
 def one_image(cloud, clients, settings, log):
+    from benchmarks import common
+
     n = settings['n_properties']
     url = cloud.data.add('bench-one-%s' % uuid.uuid4().hex[:8],
                          size=settings['size_kib'] * 1024)
@@ -519,8 +511,9 @@ def one_image(cloud, clients, settings, log):
     # loaded its code and made its connections.
     for name, _title in ONE_IMAGE:
         fns[name]()
-    runs = alternate([(name, fns[name]) for name, _title in ONE_IMAGE],
-                     settings['one_reps'])
+    runs = common.alternate(
+        [(name, fns[name]) for name, _title in ONE_IMAGE],
+        settings['one_reps'])
     clients.delete_stack(stack_id, POLL_S['one_image'])
     sdk.image.delete_image(direct_image)
     return {'n_properties': n, 'size_kib': settings['size_kib'],
@@ -532,6 +525,8 @@ def one_image(cloud, clients, settings, log):
 # 2. A stack of many images -------------------------------------------------
 
 def fleet(cloud, clients, settings, log):
+    from benchmarks import common
+
     count = settings['fleet_images']
     n = settings['n_properties']
     poll = POLL_S['fleet']
@@ -608,8 +603,9 @@ def fleet(cloud, clients, settings, log):
     fns = {'in_place': lambda: in_place('side_by_side'),
            'replacement': lambda: replacement('side_by_side'),
            'sdk_loop': sdk_loop}
-    runs = alternate([(variant, fns[variant]) for variant, _title in FLEET],
-                     settings['fleet_reps'])
+    runs = common.alternate(
+        [(variant, fns[variant]) for variant, _title in FLEET],
+        settings['fleet_reps'])
     probe = Probe(cloud)
     probe.start()
     clients.delete_stack(stack_id, poll)
@@ -733,14 +729,12 @@ def tables(results):
     return out
 
 
-def _widths(headers, rows):
-    return [max(len(str(c)) for c in col) for col in zip(headers, *rows)]
-
-
 def text(results):
+    from benchmarks import common
+
     lines = []
     for title, headers, rows in tables(results):
-        widths = _widths(headers, rows)
+        widths = common.column_widths(headers, rows)
         lines.append(title)
         lines.append('  '.join(h.ljust(w) for h, w in zip(headers, widths)))
         for row in rows:
@@ -764,23 +758,6 @@ def rst(results):
 
 
 # Running -------------------------------------------------------------------
-
-def _round(value):
-    if isinstance(value, float):
-        return round(value, 4)
-    if isinstance(value, dict):
-        return dict((k, _round(v)) for k, v in value.items())
-    if isinstance(value, list):
-        return [_round(v) for v in value]
-    return value
-
-
-def _save(results, output):
-    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
-    with open(output, 'w') as f:
-        json.dump(_round(results), f, indent=1, sort_keys=True)
-        f.write('\n')
-
 
 def _versions():
     from benchmarks import report
@@ -806,6 +783,8 @@ def _versions():
 
 
 def run(mode, sections, output, log=print):
+    from benchmarks import common
+
     from tests.minicloud import cloud as minicloud
 
     settings = MODES[mode]
@@ -838,14 +817,14 @@ def run(mode, sections, output, log=print):
             results[name] = fn(cloud, clients, settings, log)
             results['section_s'][name] = time.perf_counter() - wall0
             log('  done in %.0f s' % results['section_s'][name])
-            _save(results, output)
+            common.save_json(results, output)
     finally:
         cloud.destroy()
     results['duration_s'] = time.perf_counter() - started
     # Other work on the machine weighs on every figure: say how much.
     results['load_average_end'] = list(os.getloadavg())
-    results = _round(results)
-    _save(results, output)
+    results = common.round_results(results)
+    common.save_json(results, output)
     return results
 
 
