@@ -25,8 +25,11 @@ glance-api and Heat engine code in-process) and ``benchmarks/services.py``
   of both share (keys, alternation, request counts; the HOT templates);
 - :mod:`benchmarks.machine`, :mod:`benchmarks.results`: where the figures
   come from, and the JSON of a run;
-- :mod:`benchmarks.tables`: the one table renderer (text, RST).
+- :mod:`benchmarks.tables`: the one table renderer (text, RST);
+- :mod:`benchmarks.plots`: the plots (SVG) of both, which the docs build
+  draws from the committed JSON.
 
-The report modules and :mod:`benchmarks.tables` import neither Heat nor a
-client, so the tables can be made from a JSON file anywhere.
+The report modules, :mod:`benchmarks.tables` and :mod:`benchmarks.plots`
+import neither Heat nor a client, so tables and plots can be made from a
+JSON file anywhere.
 """

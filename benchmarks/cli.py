@@ -29,6 +29,8 @@ that says what it runs:
     (a label of None prints the version alone).
 ``run(mode, sections, output, log)``
     Runs the sections; the results, already written to ``output``.
+``PLOTS``
+    Which plots of :mod:`benchmarks.plots` its results give (``--plots``).
 ``REPORT``
     The module whose ``tables(results)`` gives the tables of the results:
     ``[(title, headers, rows)]`` (see :mod:`benchmarks.tables`).
@@ -69,6 +71,9 @@ def parse_args(driver, argv):
                         'instead of running')
     parser.add_argument('--rst', action='store_true',
                         help='with --report: print reStructuredText')
+    parser.add_argument('--plots', metavar='DIR',
+                        help='also draw the plots (SVG) of the results, '
+                        'of the run or of --report, into DIR')
     parser.add_argument('--verbose', action='store_true',
                         help='show the log of Heat and the clients')
     return parser.parse_args(argv)
@@ -100,12 +105,21 @@ def _tables(driver, results):
     return importlib.import_module(driver.REPORT).tables(results)
 
 
+def _plots(driver, results, outdir):
+    from benchmarks import plots
+
+    for path in plots.draw(driver.PLOTS, results, outdir):
+        print('Plot written to %s' % path)
+
+
 def main(driver, argv=None):
     args = parse_args(driver, sys.argv[1:] if argv is None else argv)
     if args.report:
         results = results_file.load(args.report)
         render = tables.rst if args.rst else tables.text
         print(render(_tables(driver, results)))
+        if args.plots:
+            _plots(driver, results, args.plots)
         return 0
     _quiet(args.verbose)
     sections = args.only or driver.SECTIONS
@@ -118,4 +132,6 @@ def main(driver, argv=None):
     print(tables.text(_tables(driver, results)))
     print('Took %.0f s; figures written to %s' % (
         results['duration_s'], output))
+    if args.plots:
+        _plots(driver, results, args.plots)
     return 0

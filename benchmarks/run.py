@@ -37,6 +37,7 @@ MODE_HELP = {
     'smoke': 'tiny sizes, one run each: checks that the benchmarks still '
              'work',
 }
+PLOTS = 'inprocess'
 REPORT = 'benchmarks.inprocess.report'
 OUTPUT = '%s.json'
 VERSIONS = (('glance', 'glance'), ('heat', 'openstack-heat'))

@@ -41,6 +41,7 @@ MODE_HELP = {
     'smoke': '3 images, one run each: checks that the benchmark still '
              'works',
 }
+PLOTS = 'services'
 REPORT = 'benchmarks.cloud.report'
 OUTPUT = 'services-%s.json'
 VERSIONS = (('heat', 'openstack-heat'), ('glance', 'glance'),

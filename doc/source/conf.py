@@ -29,6 +29,7 @@ extensions = [
     'oslo_config.sphinxconfiggen',
     # The release notes (releasenotes/notes), read by reno.
     'reno.sphinxext',
+    'benchmark_plots',  # SVG plots of the committed benchmark JSON
 ]
 
 config_generator_config_file = os.path.join(
