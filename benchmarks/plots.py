@@ -319,7 +319,8 @@ def draw_stack(results):
     width, height = 7, 4.2
     fig, ax = _figure(width, height)
     walls = [wall for _v, _t, points in series for _n, wall in points]
-    low, high = min(walls) / 2, max(walls) * 3
+    # Headroom above the points for the legend.
+    low, high = min(walls) / 2, max(walls) * 8
     for i, (_variant, title, points) in enumerate(series):
         style = _style(i)
         ax.plot([p[0] for p in points], [p[1] for p in points],
