@@ -102,7 +102,8 @@ class HelpTest(testtools.TestCase):
         for fragment in ('TEMPLATE', '-e ENV', '-P KEY=VALUE',
                          'nothing talks to a cloud',
                          'exits with status 1', '--catalog FILE',
-                         '--mode {strict,warn,off}', '--config-file'):
+                         '--mode {strict,warn,off}', '--config-file',
+                         '--format {text,json}', '--require-parameters'):
             self.assertIn(fragment, text)
 
     def test_introspect_help(self):
@@ -229,8 +230,16 @@ class ValidateCommandTest(testtools.TestCase):
                   location: http://example.com/x.img
                   properties: {get_param: props}
             """)
-        # Heat itself refuses a parameter without a value.
+        # As Heat's template validate, a parameter without a value is not
+        # an error; the map that needs it is not checked, and says so.
         rc, out, err = self.run_script(tmpl)
+        self.assertEqual(0, rc, out + err)
+        self.assertEqual(
+            "%(t)s: image: properties: skipped: not checked: property "
+            "'properties' needs parameter 'props', which has no value\n"
+            "%(t)s: OK, 1 image resource(s) checked\n" % {'t': tmpl}, out)
+        # As a stack create, with --require-parameters.
+        rc, out, err = self.run_script(tmpl, '--require-parameters')
         self.assertEqual(1, rc)
         self.assertEqual('%s: -: -: error: The Parameter (props) was not '
                          'provided.\n' % tmpl, out)
