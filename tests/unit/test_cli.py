@@ -18,16 +18,13 @@ an author runs it: offline, with Heat's template code and no cloud.
 
 import io
 import os
-import subprocess
-import sys
-import textwrap
 
 import fixtures
 import testtools
 
 from heat_glance_props.cmd import cli
+from tests.unit import test_validate_heat
 
-SCRIPT = os.path.join(os.path.dirname(sys.executable), 'heat-glance-props')
 URL = 'image_url=http://127.0.0.1:9/x.img'
 
 TEMPLATE = """\
@@ -121,22 +118,7 @@ class HelpTest(testtools.TestCase):
         self.assertIn('expected KEY=VALUE', err.getvalue())
 
 
-class ValidateCommandTest(testtools.TestCase):
-
-    def setUp(self):
-        super(ValidateCommandTest, self).setUp()
-        self.dir = self.useFixture(fixtures.TempDir()).path
-
-    def write(self, name, text):
-        path = os.path.join(self.dir, name)
-        with open(path, 'w') as f:
-            f.write(textwrap.dedent(text))
-        return path
-
-    def run_script(self, *args):
-        proc = subprocess.run([SCRIPT, 'validate'] + list(args),
-                              capture_output=True, text=True)
-        return proc.returncode, proc.stdout, proc.stderr
+class ValidateCommandTest(test_validate_heat.ScriptTestCase):
 
     def test_findings_with_environment_and_parameters(self):
         tmpl = self.write('t.yaml', TEMPLATE)

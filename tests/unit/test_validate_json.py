@@ -19,14 +19,9 @@ findings, the same exit status.
 
 import json
 import os
-import subprocess
-import sys
-import textwrap
 
-import fixtures
-import testtools
+from tests.unit import test_validate_heat
 
-SCRIPT = os.path.join(os.path.dirname(sys.executable), 'heat-glance-props')
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 HEAT_TEMPLATES = os.path.join(REPO, 'heat_templates')
@@ -67,22 +62,7 @@ resources:
 """ % ('x' * 300)
 
 
-class ValidateJsonTest(testtools.TestCase):
-
-    def setUp(self):
-        super(ValidateJsonTest, self).setUp()
-        self.dir = self.useFixture(fixtures.TempDir()).path
-
-    def write(self, name, text):
-        path = os.path.join(self.dir, name)
-        with open(path, 'w') as f:
-            f.write(textwrap.dedent(text))
-        return path
-
-    def run_script(self, *args):
-        proc = subprocess.run([SCRIPT, 'validate'] + list(args),
-                              capture_output=True, text=True, timeout=300)
-        return proc.returncode, proc.stdout, proc.stderr
+class ValidateJsonTest(test_validate_heat.ScriptTestCase):
 
     def both(self, *args):
         """The JSON document and the text lines of one check."""
