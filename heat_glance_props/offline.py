@@ -53,6 +53,9 @@ SOURCES = (HEAT, GLANCE, CATALOG, NOVA, LOCATION, PARAMETERS) = (
 
 TemplateError = templatefiles.TemplateError
 
+#: The project of the stacks built offline (no Keystone says one).
+OFFLINE_PROJECT = 'offline'
+
 _READY = []
 
 
@@ -189,7 +192,10 @@ def build_stack(path, env_files=(), params=None, shared=False):
                 if k in declared)
         env = environment.Environment(env_dict)
         tmpl = template.Template(tmpl.t, env=env, files=files)
-        return heat_stack.Stack(context.RequestContext(), 'validate', tmpl)
+        # A project id, as heat-engine's stacks always have: the pseudo
+        # parameters of a CFN template (AWS::StackId) are built from it.
+        ctx = context.RequestContext(project_id=OFFLINE_PROJECT)
+        return heat_stack.Stack(ctx, 'validate', tmpl)
     except TemplateError:
         raise
     except Exception as exc:

@@ -465,6 +465,30 @@ class ParametersWithoutValueTest(ScriptTestCase):
             'whole: -: error: Resource "whole": "is_public" is True',
         ], out)
 
+    def test_a_cfn_template(self):
+        # AWS::StackId and the other pseudo parameters need the project of
+        # the stack; Ref of a parameter without a value is not checked.
+        tmpl = self.write('cfn.json', """\
+            {"AWSTemplateFormatVersion": "2010-09-09",
+             "Parameters": {"Url": {"Type": "String"}},
+             "Resources": {"Img": {"Type": "OS::Glance::Image",
+               "Properties": {"name": {"Ref": "AWS::StackName"},
+                 "disk_format": "qcow2", "container_format": "bare",
+                 "location": {"Ref": "Url"},
+                 "properties": {"hw_disk_bus": {"Ref": "Url"},
+                                "hw_tpm_modle": "tpm-crb"}}}}}
+            """)
+        rc, out, err = self.run_script(tmpl)
+        self.assertEqual(1, rc, out + err)
+        self.assert_lines(tmpl, [
+            "Img: location: skipped: not checked: property 'location' "
+            "needs parameter 'Url', which has no value",
+            "Img: hw_disk_bus: skipped: not checked: key 'hw_disk_bus' in "
+            "'properties' needs parameter 'Url', which has no value",
+            "Img: hw_tpm_modle: error: key 'hw_tpm_modle' in 'properties' "
+            "is not a known image property",
+        ], out)
+
     def test_resource_registry_maps_types_to_local_templates(self):
         # As "openstack stack create -e": a registry entry that names a
         # file is read relative to the environment file (or its
