@@ -25,7 +25,6 @@ import collections
 import logging
 import os
 import sys
-import urllib.parse
 import warnings
 
 from oslo_config import cfg
@@ -33,20 +32,31 @@ from oslo_config import cfg
 from heat_glance_props._i18n import _
 from heat_glance_props import catalog
 from heat_glance_props import opts
+from heat_glance_props import templatefiles
 
 Report = collections.namedtuple('Report', ['resource', 'type', 'level',
-                                           'finding'])
-Report.__doc__ = """One finding about one resource of a template."""
+                                           'finding', 'source'])
+Report.__doc__ = """One finding about one resource of a template.
 
-ERROR = 'error'
-WARNING = 'warning'
-SKIPPED = 'skipped'
+``source`` is what the finding comes from (one of :data:`SOURCES`).
+"""
+
+LEVELS = (ERROR, WARNING, SKIPPED) = ('error', 'warning', 'skipped')
+
+#: Where a finding comes from: Heat's own checks of the template and of
+#: the resource (Heat's message); the keys and values Glance refuses; the
+#: image property catalog; the values Nova cuts; the data at an image's
+#: location (--check-locations); a parameter without a value, which
+#: leaves a value unchecked.
+SOURCES = (HEAT, GLANCE, CATALOG, NOVA, LOCATION, PARAMETERS) = (
+    'heat', 'glance', 'catalog', 'nova', 'location', 'parameters')
+
+TemplateError = templatefiles.TemplateError
+
+#: The project of the stacks built offline (no Keystone says one).
+OFFLINE_PROJECT = 'offline'
 
 _READY = []
-
-
-class TemplateError(Exception):
-    """The template or an environment file cannot be read or parsed."""
 
 
 def _select_backend():
@@ -113,15 +123,6 @@ def setup_heat(config_files=()):
     _READY.append(True)
 
 
-def _read(path):
-    try:
-        with open(path) as f:
-            return f.read()
-    except OSError as exc:
-        raise TemplateError(_('cannot read %(path)s: %(exc)s') % {
-            'path': path, 'exc': exc.strerror or exc})
-
-
 class _Skipped(object):
     """Stands for a custom constraint that needs a cloud, and notes it."""
 
@@ -156,66 +157,6 @@ def _heat_error(exc):
     return text or exc.__class__.__name__
 
 
-#: The resource types Heat takes for the name of a nested template.
-NESTED_SUFFIXES = ('.yaml', '.template')
-
-
-def _is_local(name):
-    return (isinstance(name, str) and
-            urllib.parse.urlsplit(name).scheme in ('', 'file'))
-
-
-def local_files(path, tmpl, files=None, _seen=None):
-    """The local files a template names, as the openstack command sends.
-
-    Nested templates (a resource ``type`` ending in .yaml or .template)
-    and ``get_file`` arguments, relative to the template's directory,
-    recursively, as ``openstack stack create`` reads them. Keys are the
-    names as the template writes them, which is how Heat looks them up.
-    """
-    files = {} if files is None else files
-    seen = set() if _seen is None else _seen
-    base = os.path.dirname(os.path.abspath(path))
-    names = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if len(node) == 1 and 'get_file' in node:
-                names.append((node['get_file'], False))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(tmpl)
-    for res in ((tmpl or {}).get('resources') or {}).values():
-        rtype = res.get('type') if isinstance(res, dict) else None
-        if isinstance(rtype, str) and rtype.endswith(NESTED_SUFFIXES):
-            names.append((rtype, True))
-    for name, nested in names:
-        if not _is_local(name) or name in files:
-            continue
-        full = os.path.join(base, urllib.parse.urlsplit(name).path)
-        if full in seen:
-            continue
-        seen.add(full)
-        try:
-            files[name] = _read(full)
-        except TemplateError:
-            continue  # Heat reports the file it cannot fetch
-        if nested:
-            import yaml
-
-            try:
-                child = yaml.safe_load(files[name])
-            except yaml.YAMLError:
-                continue
-            if isinstance(child, dict):
-                local_files(full, child, files, seen)
-    return files
-
-
 def build_stack(path, env_files=(), params=None, shared=False):
     """A Heat Stack object for a template file (never stored or created).
 
@@ -234,13 +175,13 @@ def build_stack(path, env_files=(), params=None, shared=False):
     from heat.engine import stack as heat_stack
     from heat.engine import template
 
-    text = _read(path)
+    text = templatefiles.read(path)
     try:
         tmpl = template.Template(template_format.parse(text))
         env_dict = {'parameters': {}, 'parameter_defaults': {},
                     'resource_registry': {}}
-        files = local_files(path, template_format.parse(text))
-        files.update((name, _read(name)) for name in env_files)
+        files = templatefiles.local_files(path, template_format.parse(text))
+        templatefiles.environment_files(env_files, files)
         environment_util.merge_environments(
             list(env_files), files, env_dict, tmpl.all_param_schemata(files))
         env_dict['parameters'].update(params or {})
@@ -251,33 +192,54 @@ def build_stack(path, env_files=(), params=None, shared=False):
                 if k in declared)
         env = environment.Environment(env_dict)
         tmpl = template.Template(tmpl.t, env=env, files=files)
-        return heat_stack.Stack(context.RequestContext(), 'validate', tmpl)
+        # A project id, as heat-engine's stacks always have: the pseudo
+        # parameters of a CFN template (AWS::StackId) are built from it.
+        ctx = context.RequestContext(project_id=OFFLINE_PROJECT)
+        return heat_stack.Stack(ctx, 'validate', tmpl)
     except TemplateError:
         raise
     except Exception as exc:
         raise TemplateError(_heat_error(exc))
 
 
-def _image_maps(res):
-    """``(maps, first_class)`` of an image resource, or None."""
+def _map_names(res):
+    """The names of the free-property maps of an image resource, or ()."""
     from heat.engine.resources.openstack.glance import image as heat_image
 
     from heat_glance_props.resources import image
 
     if isinstance(res, image.GlanceImage):
-        names = (image.GlanceImage.IMAGE_PROPERTIES,
-                 image.GlanceImage.EXTRA_PROPERTIES)
-    elif isinstance(res, heat_image.GlanceWebImage):
-        names = (heat_image.GlanceWebImage.EXTRA_PROPERTIES,)
-    else:
+        return (image.GlanceImage.IMAGE_PROPERTIES,
+                image.GlanceImage.EXTRA_PROPERTIES)
+    if isinstance(res, heat_image.GlanceWebImage):
+        return (heat_image.GlanceWebImage.EXTRA_PROPERTIES,)
+    return ()
+
+
+def _image_maps(res):
+    """``(maps, first_class)`` of an image resource, or None.
+
+    A map whose whole value needs a parameter without a value reads as
+    None (the reports of :func:`validate_stack` say it is not checked).
+    """
+    from heat_glance_props.resources import image
+    from heat_glance_props import unset
+
+    names = _map_names(res)
+    if not names:
         return None
-    maps = [(name, res.properties[name]) for name in names]
+    maps = []
+    for name in names:
+        try:
+            maps.append((name, res.properties[name]))
+        except unset.UnsetValue:
+            maps.append((name, None))
     return maps, image.GlanceImage.FREE_PROPERTIES
 
 
-def _error(resource, rtype, message, level=ERROR):
+def _error(resource, rtype, message, level=ERROR, source=HEAT):
     return Report(resource, rtype, level,
-                  catalog.Finding(None, None, str(message)))
+                  catalog.Finding(None, None, str(message)), source)
 
 
 def _skipped_reports(resource, rtype):
@@ -290,7 +252,32 @@ def _skipped_reports(resource, rtype):
     return reports
 
 
-def validate_stack(stk):
+def _params_text(params):
+    names = ', '.join("'%s'" % p for p in params)
+    if len(params) == 1:
+        return _('parameter %s, which has no value') % names
+    return _('parameters %s, which have no value') % names
+
+
+def _left_out_reports(res, left_out):
+    """Reports of the values of a resource that are not checked."""
+    reports = []
+    for key, map_key, params in left_out:
+        args = {'key': key, 'map_key': map_key,
+                'params': _params_text(params)}
+        if map_key is None:
+            finding = catalog.Finding(None, key, _(
+                "not checked: property '%(key)s' needs %(params)s") % args)
+        else:
+            finding = catalog.Finding(key, map_key, _(
+                "not checked: key '%(map_key)s' in '%(key)s' needs "
+                "%(params)s") % args)
+        reports.append(Report(res.name, res.type(), SKIPPED, finding,
+                              PARAMETERS))
+    return reports
+
+
+def validate_stack(stk, require_parameters=False):
     """What heat-engine refuses in a stack without asking a cloud.
 
     Heat's own checks, in the order of ``Stack.validate``: the template's
@@ -303,16 +290,27 @@ def validate_stack(stk):
     resource type's service, and custom constraints, which are reported
     with level ``skipped``.
 
+    A parameter without a value is not an error, as in Heat's template
+    validation (``openstack orchestration template validate``): the
+    values that need it are left out of the resource (see
+    :func:`heat_glance_props.unset.leave_out`) and reported with level
+    ``skipped``; every other value is checked as heat-engine checks it
+    for a stack create.
+
+    :param require_parameters: as heat-engine's stack create: a
+        parameter without a value is an error.
     :returns: ``(reports, usable)``: the list of :class:`Report` and
         whether the resources could be built at all.
     """
     from heat.engine import parameter_groups
 
+    from heat_glance_props import unset
+
     reports = []
     del _SKIPPED[:]
     try:
         stk.t.validate()
-        stk.parameters.validate(context=stk.context, validate_value=True)
+        unset.validate_parameters(stk, require_parameters)
         parameter_groups.ParameterGroups(stk.t).validate()
         stk.t.conditions(stk).validate()
         resources = stk.resources
@@ -325,8 +323,12 @@ def validate_stack(stk):
     dup = sorted(set(stk.parameters) & set(resources))
     if dup:
         reports.append(_error(None, None, _('Duplicate names %s') % dup))
+    missing = (frozenset() if require_parameters
+               else unset.unset_parameters(stk))
     for name in sorted(resources):
         res = resources[name]
+        reports.extend(_left_out_reports(res, unset.leave_out(
+            res, missing, _map_names(res))))
         # Heat's validate_template, less the one step that asks the cloud
         # whether the service of the resource type is there.
         res._validate_service_availability = _no_service_check
@@ -365,8 +367,7 @@ def _nested_stack(res):
                                    res.child_template(), res.child_params())
 
 
-def _nested_reports(res, mode, catalog_files, heat_checks, location_check,
-                    depth):
+def _nested_reports(res, options, depth):
     """Reports and image names of a nested template, under ``res/``."""
     if depth >= MAX_DEPTH:
         return [], []
@@ -376,18 +377,19 @@ def _nested_reports(res, mode, catalog_files, heat_checks, location_check,
         return [_error(res.name, res.type(), _heat_error(exc))], []
     if nested is None:
         return [], []
-    reports, checked = check_stack(nested, mode, catalog_files, heat_checks,
-                                   location_check, _depth=depth + 1)
+    reports, checked = check_stack(nested, _depth=depth + 1, **options)
     prefix = res.name + '/'
     return ([r._replace(resource=prefix + (r.resource or '-'))
              for r in reports], [prefix + n for n in checked])
 
 
 def check_stack(stk, mode=catalog.STRICT, catalog_files=(),
-                heat_checks=True, location_check=None, _depth=0):
+                heat_checks=True, location_check=None,
+                require_parameters=False, _depth=0):
     """Check a stack: Heat's own checks, then every image resource.
 
     :param heat_checks: run :func:`validate_stack` first.
+    :param require_parameters: see :func:`validate_stack`.
     :param location_check: None, or a function ``(location, disk_format)``
         returning a list of messages (errors) about the image data at
         ``location``; see :mod:`heat_glance_props.precheck`.
@@ -399,10 +401,13 @@ def check_stack(stk, mode=catalog.STRICT, catalog_files=(),
         checked with the parameters the resource gives it, and named
         ``RESOURCE/NESTED_RESOURCE``.
     """
+    options = dict(mode=mode, catalog_files=catalog_files,
+                   heat_checks=heat_checks, location_check=location_check,
+                   require_parameters=require_parameters)
     reports = []
     refused = set()
     if heat_checks:
-        heat_reports, usable = validate_stack(stk)
+        heat_reports, usable = validate_stack(stk, require_parameters)
         if not usable:
             return heat_reports, []
         reports.extend(r for r in heat_reports if r.resource is None)
@@ -419,9 +424,7 @@ def check_stack(stk, mode=catalog.STRICT, catalog_files=(),
         res = stk.resources[name]
         reports.extend(by_resource.get(name, []))
         if name not in refused:
-            more, names = _nested_reports(res, mode, catalog_files,
-                                          heat_checks, location_check,
-                                          _depth)
+            more, names = _nested_reports(res, options, _depth)
             reports.extend(more)
             checked.extend(names)
         try:
@@ -436,16 +439,39 @@ def check_stack(stk, mode=catalog.STRICT, catalog_files=(),
             continue
         checked.append(name)
         maps, first_class = found
-        review = catalog.review(maps, first_class, mode, catalog_files)
-        reports.extend(Report(name, res.type(), ERROR, f)
-                       for f in review.errors)
-        reports.extend(Report(name, res.type(), WARNING, f)
-                       for f in review.warnings)
+        reports.extend(_review_reports(res, maps, first_class, mode,
+                                       catalog_files))
         if heat_checks and name not in refused:
             reports.extend(_engine_validate(res, maps, first_class))
         if location_check is not None and name not in refused:
             reports.extend(_location_reports(res, location_check))
     return reports, checked
+
+
+def _review_reports(res, maps, first_class, mode, catalog_files):
+    """The findings of :func:`heat_glance_props.catalog.review`.
+
+    Each with its source: the rules of keys and values Glance refuses,
+    the values Nova cuts, or else the catalog.
+    """
+    from heat_glance_props import imageprops
+
+    review = catalog.review(maps, first_class, mode, catalog_files)
+    glance = set((k, str(m))
+                 for k, m in imageprops.find_problems(maps, first_class))
+    nova = set((f.key, f.message) for f in catalog.nova_view(maps))
+
+    def report(level, finding):
+        if (finding.key, finding.message) in glance:
+            source = GLANCE
+        elif (finding.key, finding.message) in nova:
+            source = NOVA
+        else:
+            source = CATALOG
+        return Report(res.name, res.type(), level, finding, source)
+
+    return ([report(ERROR, f) for f in review.errors] +
+            [report(WARNING, f) for f in review.warnings])
 
 
 def _engine_validate(res, maps, first_class):
@@ -456,10 +482,19 @@ def _engine_validate(res, maps, first_class):
     against ``visibility``) runs as in heat-engine, with the catalog
     settings of the configuration. Its refusal of the property maps is
     what :func:`heat_glance_props.catalog.review` already reported, and is
-    left out.
+    left out. A check that needs a value of a parameter without a value
+    stops there, and is reported as not checked.
     """
+    from heat_glance_props import unset
+
     try:
         res.validate()
+    except unset.UnsetValue as exc:
+        return [_error(res.name, res.type(), _(
+            "not checked: the rest of the resource's own validation, which "
+            "reads property '%(key)s' (it needs %(params)s)") % {
+                'key': exc.key, 'params': _params_text(exc.params)},
+            SKIPPED, PARAMETERS)]
     except Exception as exc:
         text = _heat_error(exc)
     else:
@@ -485,13 +520,14 @@ def _location_reports(res, location_check):
     if not location or not disk_format:
         return []
     return [Report(res.name, res.type(), level,
-                   catalog.Finding(None, 'location', message))
+                   catalog.Finding(None, 'location', message), LOCATION)
             for level, message in location_check(location, disk_format)]
 
 
 def check_template(path, env_files=(), params=None, mode=None,
                    catalog_files=(), config_files=(), heat_checks=True,
-                   location_check=None, shared=False):
+                   location_check=None, shared=False,
+                   require_parameters=False):
     """Check a template file; returns what :func:`check_stack` returns.
 
     :param mode: the catalog mode; by default the ``catalog_mode`` of the
@@ -499,6 +535,7 @@ def check_template(path, env_files=(), params=None, mode=None,
     :param catalog_files: catalog files used after those the
         configuration names.
     :param shared: see :func:`build_stack`.
+    :param require_parameters: see :func:`validate_stack`.
     :raises TemplateError: if a file cannot be read, or Heat refuses the
         template as a whole (its format, its version, an environment
         file), with Heat's message.
@@ -510,56 +547,5 @@ def check_template(path, env_files=(), params=None, mode=None,
     return check_stack(stk, mode or conf_mode,
                        list(conf_files) + list(catalog_files),
                        heat_checks=heat_checks,
-                       location_check=location_check)
-
-
-#: The names of files a directory is searched for templates by.
-TEMPLATE_SUFFIXES = ('.yaml', '.yml', '.template', '.json')
-
-_VERSION_KEYS = ('heat_template_version', 'HeatTemplateFormatVersion',
-                 'AWSTemplateFormatVersion')
-
-
-def is_template(path):
-    """Whether a file found in a directory looks like a Heat template.
-
-    Environment files and other YAML in a template directory are not
-    templates: only a file whose top-level map names a template version
-    is.
-    """
-    import yaml
-
-    try:
-        with open(path) as f:
-            data = yaml.safe_load(f)
-    except Exception:
-        # Not readable as YAML: a template with a syntax error should
-        # still be reported, if its text names a version.
-        try:
-            with open(path, errors='replace') as f:
-                text = f.read()
-        except OSError:
-            return False
-        return any(key in text for key in _VERSION_KEYS)
-    return isinstance(data, dict) and any(k in data for k in _VERSION_KEYS)
-
-
-def find_templates(paths):
-    """The template files named by ``paths``, directories walked.
-
-    A file named directly is always a template; in a directory, every
-    file with a :data:`TEMPLATE_SUFFIXES` name that :func:`is_template`
-    accepts, in sorted order, below hidden directories excluded.
-    """
-    found = []
-    for path in paths:
-        if not os.path.isdir(path):
-            found.append(path)
-            continue
-        for top, dirs, files in os.walk(path):
-            dirs[:] = sorted(d for d in dirs if not d.startswith('.'))
-            for name in sorted(files):
-                full = os.path.join(top, name)
-                if name.endswith(TEMPLATE_SUFFIXES) and is_template(full):
-                    found.append(full)
-    return found
+                       location_check=location_check,
+                       require_parameters=require_parameters)

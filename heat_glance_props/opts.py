@@ -88,6 +88,19 @@ OPTS = [
                'image per create (or per change of the expected hash). '
                'When false, such a resource fails and asks for a hash in '
                'Glance\'s algorithm.')),
+    cfg.BoolOpt(
+        'prune_finished_engine_threads',
+        default=False,
+        help=_('heat-engine 25.0.0 to 27.x keep every finished thread in '
+               'the thread group of its stack and refuse new ones once '
+               'a group holds 1000 ("Maximum number of threads '
+               'reached"): a stack stops working after about a thousand '
+               'resource events in one engine worker, until heat-engine '
+               'restarts. When true, and only when the running Heat has '
+               'this defect, the plugin makes each group drop its '
+               'finished threads before it starts a new one, as '
+               'oslo.service\'s own thread group does, and says so once '
+               'in the log.')),
 ]
 
 
@@ -122,3 +135,10 @@ def verify_by_download(conf=None):
     conf = cfg.CONF if conf is None else conf
     register_opts(conf)
     return conf[GROUP].verify_by_download
+
+
+def prune_finished_engine_threads(conf=None):
+    """Whether the engine thread group remedy is enabled."""
+    conf = cfg.CONF if conf is None else conf
+    register_opts(conf)
+    return conf[GROUP].prune_finished_engine_threads

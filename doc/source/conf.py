@@ -22,6 +22,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 '_exts'))
 
 extensions = [
+    # The OpenStack docs theme (html_theme below).
+    'openstackdocstheme',
     # The resource reference, generated from the plugin's schema.
     'heat_resource_reference',
     # The [glance_properties] options and their sample file.
@@ -42,4 +44,13 @@ project = 'heat-glance-props'
 copyright = 'heat-glance-props developers'
 master_doc = 'index'
 exclude_patterns = ['_build', '_exts']
-html_theme = 'alabaster'
+
+# The theme of docs.openstack.org, configured as OpenStack projects do:
+# the repository and the bug tracker its "Report a bug" and source links
+# name. The theme reads the project's name and version from setup.cfg and
+# pbr, and the commit from git; nothing is fetched from the network.
+html_theme = 'openstackdocs'
+openstackdocs_repo_name = 'openstack/heat-glance-props'
+openstackdocs_bug_project = 'heat-glance-props'
+openstackdocs_bug_tag = 'doc'
+pygments_style = 'native'

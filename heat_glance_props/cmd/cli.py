@@ -24,6 +24,7 @@ import yaml
 from heat_glance_props._i18n import _
 from heat_glance_props import catalog
 from heat_glance_props import heat_plugins
+from heat_glance_props import templatefiles
 
 
 #: Defaults of --max-bytes and --timeout (those of the precheck module).
@@ -62,67 +63,120 @@ def _validate(args):
 
         location_check = precheck.LocationCheck(
             max_bytes=args.max_bytes, timeout=args.timeout)
-    templates = offline.find_templates(args.template)
+    out = _JsonOutput() if args.format == 'json' else _TextOutput()
+    templates = templatefiles.find_templates(args.template)
     if not templates:
-        _error(_('no template found in %s') % ', '.join(args.template))
-        return 1
+        return out.fatal(_('no template found in %s') %
+                         ', '.join(args.template), offline.HEAT)
     # Parameters shared by several templates go to those that declare
     # them.
     shared = len(templates) > 1 or any(os.path.isdir(p)
                                        for p in args.template)
-    total_errors = 0
-    failed_files = 0
     for path in templates:
-        errors, warnings, count = _validate_one(
-            offline, args, path, location_check, shared=shared)
-        if errors is None:
-            return 1  # a bad catalog file: the same for every template
-        total_errors += errors
-        failed_files += bool(errors)
-    if len(templates) > 1:
-        sys.stderr.write(_('%(count)d template(s) checked, %(failed)d with '
-                           'errors\n') % {'count': len(templates),
-                                          'failed': failed_files})
-    return 1 if total_errors else 0
+        try:
+            reports, checked = offline.check_template(
+                path, env_files=args.environment,
+                params=dict(args.parameter), mode=args.mode,
+                catalog_files=args.catalog, config_files=args.config_file,
+                location_check=location_check, shared=shared,
+                require_parameters=args.require_parameters)
+        except offline.TemplateError as exc:
+            reports = [offline.Report(None, None, offline.ERROR,
+                                      catalog.Finding(None, None, str(exc)),
+                                      offline.HEAT)]
+            checked = []
+        except catalog.CatalogError as exc:
+            # A bad catalog file: the same for every template.
+            return out.fatal(exc, offline.CATALOG)
+        out.template(path, reports, checked)
+    return out.end()
 
 
-def _validate_one(offline, args, path, location_check, shared):
-    """Check one template; ``(errors, warnings, images)``."""
-    try:
-        reports, checked = offline.check_template(
-            path, env_files=args.environment,
-            params=dict(args.parameter), mode=args.mode,
-            catalog_files=args.catalog, config_files=args.config_file,
-            location_check=location_check, shared=shared)
-    except offline.TemplateError as exc:
-        print('%(file)s: -: -: %(level)s: %(msg)s' % {
-            'file': path, 'level': offline.ERROR, 'msg': exc})
-        sys.stderr.write(_('%(file)s: 1 error(s), 0 warning(s) in 0 image '
-                           'resource(s)\n') % {'file': path})
-        return 1, 0, 0
-    except catalog.CatalogError as exc:
-        _error(exc)
-        return None, None, None
-    errors = 0
-    warnings = 0
-    for report in reports:
-        key = report.finding.key
-        print('%(file)s: %(resource)s: %(key)s: %(level)s: %(msg)s' % {
-            'file': path,
-            'resource': report.resource if report.resource else '-',
-            'key': key if key is not None else '-',
-            'level': report.level, 'msg': report.finding.message})
-        errors += report.level == offline.ERROR
-        warnings += report.level == offline.WARNING
-    if not errors and not warnings:
-        print(_('%(file)s: OK, %(count)d image resource(s) checked') % {
-            'file': path, 'count': len(checked)})
-    else:
-        sys.stderr.write(_('%(file)s: %(errors)d error(s), %(warnings)d '
-                           'warning(s) in %(count)d image resource(s)\n') % {
-            'file': path, 'errors': errors, 'warnings': warnings,
-            'count': len(checked)})
-    return errors, warnings, len(checked)
+def _finding(path, report):
+    """One finding as the JSON output of validate gives it."""
+    return {'file': path, 'resource': report.resource,
+            'type': report.type, 'map': report.finding.map,
+            'key': report.finding.key, 'level': report.level,
+            'source': report.source, 'message': report.finding.message}
+
+
+class _Output(object):
+    """What validate prints, template by template."""
+
+    def __init__(self):
+        self.templates = []
+        self.findings = []
+
+    def template(self, path, reports, checked):
+        counts = dict.fromkeys(('error', 'warning', 'skipped'), 0)
+        for report in reports:
+            counts[report.level] += 1
+        self.templates.append(dict(file=path, images=list(checked),
+                                   errors=counts['error'],
+                                   warnings=counts['warning'],
+                                   skipped=counts['skipped']))
+        self.findings.extend(_finding(path, r) for r in reports)
+        return counts
+
+    def failed(self):
+        return sum(1 for t in self.templates if t['errors'])
+
+
+class _TextOutput(_Output):
+    """One line a finding: FILE: RESOURCE: KEY: LEVEL: MESSAGE."""
+
+    def template(self, path, reports, checked):
+        counts = super(_TextOutput, self).template(path, reports, checked)
+        for report in reports:
+            key = report.finding.key
+            print('%(file)s: %(resource)s: %(key)s: %(level)s: %(msg)s' % {
+                'file': path,
+                'resource': report.resource if report.resource else '-',
+                'key': key if key is not None else '-',
+                'level': report.level, 'msg': report.finding.message})
+        if not counts['error'] and not counts['warning']:
+            print(_('%(file)s: OK, %(count)d image resource(s) checked') % {
+                'file': path, 'count': len(checked)})
+        else:
+            sys.stderr.write(_('%(file)s: %(errors)d error(s), '
+                               '%(warnings)d warning(s) in %(count)d image '
+                               'resource(s)\n') % {
+                'file': path, 'errors': counts['error'],
+                'warnings': counts['warning'], 'count': len(checked)})
+
+    def fatal(self, message, source):
+        _error(message)
+        return 1
+
+    def end(self):
+        if len(self.templates) > 1:
+            sys.stderr.write(_('%(count)d template(s) checked, %(failed)d '
+                               'with errors\n') % {
+                'count': len(self.templates), 'failed': self.failed()})
+        return 1 if self.failed() else 0
+
+
+class _JsonOutput(_Output):
+    """One JSON document on stdout, once every template is checked."""
+
+    def fatal(self, message, source):
+        self.findings.append({'file': None, 'resource': None, 'type': None,
+                              'map': None, 'key': None, 'level': 'error',
+                              'source': source, 'message': str(message)})
+        self.end()
+        return 1
+
+    def end(self):
+        levels = [f['level'] for f in self.findings]
+        doc = {'templates': self.templates,
+               'findings': self.findings,
+               'summary': {'templates': len(self.templates),
+                           'with_errors': self.failed(),
+                           'errors': levels.count('error'),
+                           'warnings': levels.count('warning'),
+                           'skipped': levels.count('skipped')}}
+        print(json.dumps(doc, indent=2))
+        return 1 if 'error' in levels else 0
 
 
 def _introspect(args):
@@ -195,10 +249,18 @@ def build_parser():
                       'parameters, resource types, unknown, mistyped or '
                       'missing properties), with Heat\'s messages; custom '
                       'constraints, which need a cloud, are reported as '
-                      'skipped. Every finding of every template is '
-                      'reported in one run, one line each (FILE: '
-                      'RESOURCE: KEY: LEVEL: MESSAGE); exits with status '
-                      '1 if there is an error.'))
+                      'skipped. As "openstack orchestration template '
+                      'validate", a parameter without a value is not an '
+                      'error: the values that need it are reported as '
+                      'skipped (not checked), every other value is '
+                      'checked; --require-parameters makes it an error, '
+                      'as a stack create does. Resource types that the '
+                      'environment maps to local template files are '
+                      'checked in those templates. Every finding of every '
+                      'template is reported in one run, one line each '
+                      '(FILE: RESOURCE: KEY: LEVEL: MESSAGE), or as one '
+                      'JSON document with --format json; exits with '
+                      'status 1 if there is an error.'))
     cmd.add_argument('template', metavar='TEMPLATE', nargs='+',
                      help=_('a HOT template file, or a directory to '
                             'search for templates (files whose top-level '
@@ -214,6 +276,18 @@ def build_parser():
                             'templates, the parameters of -P and of the '
                             'environment files go to the templates that '
                             'declare them'))
+    cmd.add_argument('--require-parameters', action='store_true',
+                     help=_('a parameter without a value (none given '
+                            'with -P or -e, no default) is an error, as '
+                            'heat-engine refuses such a stack create; by '
+                            'default it is not, and the values that need '
+                            'it are reported as not checked'))
+    cmd.add_argument('--format', choices=('text', 'json'), default='text',
+                     help=_('text: one line a finding, for people (the '
+                            'default); json: one JSON document with every '
+                            'finding of every template (file, resource, '
+                            'type, map, key, level, source, message), for '
+                            'CI jobs and editors'))
     cmd.add_argument('--catalog', metavar='FILE', action='append',
                      default=[],
                      help=_('an extra catalog file (YAML or JSON), like '

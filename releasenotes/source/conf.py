@@ -15,10 +15,22 @@
 Built with "tox -e releasenotes" or tools/docs.sh releasenotes.
 """
 
-extensions = ['reno.sphinxext']
+extensions = [
+    'openstackdocstheme',
+    'reno.sphinxext',
+]
 
 project = 'heat-glance-props Release Notes'
 copyright = 'heat-glance-props developers'
 master_doc = 'index'
 exclude_patterns = ['_build']
-html_theme = 'alabaster'
+
+# The OpenStack docs theme, as OpenStack projects configure it for their
+# release notes (the title stays "... Release Notes", not the package
+# name; release notes are not versioned).
+html_theme = 'openstackdocs'
+openstackdocs_repo_name = 'openstack/heat-glance-props'
+openstackdocs_bug_project = 'heat-glance-props'
+openstackdocs_bug_tag = ''
+openstackdocs_auto_name = False
+pygments_style = 'native'

@@ -67,10 +67,21 @@ class TemplatesTest(base.FunctionalTestCase):
                          if n.endswith('.yaml'))
         self.assertGreater(len(names), 6)
         for path in names:
-            # Heat refuses a template whose parameter has no value.
             params = {'image_url': 'http://127.0.0.1:9/x.img'}
             if os.path.basename(path) == 'verified_image.yaml':
                 params['image_sha256'] = '0' * 64
-            reports, checked = offline.check_template(path, params=params)
+            # As a stack create, with every parameter.
+            reports, checked = offline.check_template(
+                path, params=params, require_parameters=True)
             self.assertEqual([], reports, path)
             self.assertEqual(['image'], checked, path)
+            # As an author before the values are known: what needs them
+            # is not checked, and nothing else is found.
+            reports, checked = offline.check_template(path)
+            self.assertEqual(['image'], checked, path)
+            self.assertEqual(
+                sorted(params), sorted(set(
+                    r.finding.message.split("'")[-2] for r in reports
+                    if r.finding.key is not None)), path)
+            self.assertEqual(set([(offline.SKIPPED, offline.PARAMETERS)]),
+                             set((r.level, r.source) for r in reports), path)

@@ -110,6 +110,20 @@ class MiniCloudStackTest(testtools.TestCase):
             yaml.safe_dump(tmpl, f)
         return path
 
+    def create_stack(self, prefix, template, url):
+        """``openstack stack create --wait``; deleted when the test ends."""
+        name = '%s-%s' % (prefix, uuid.uuid4().hex[:8])
+        self.openstack('stack', 'create', '--wait', '-t', template,
+                       '--parameter', 'image_url=%s' % url, name)
+        self.addCleanup(self.openstack, 'stack', 'delete', '--yes',
+                        '--wait', name, check=False)
+        return name
+
+    def assert_check_complete(self, name):
+        """``openstack stack check`` finds the stack as its template says."""
+        self.openstack('stack', 'check', '--wait', name)
+        self.assertEqual('CHECK_COMPLETE', self.stack_status(name))
+
     def stack_status(self, name):
         return self.openstack_json('stack', 'show', name)['stack_status']
 
@@ -168,13 +182,9 @@ class MiniCloudStackTest(testtools.TestCase):
 
     def test_create_update_check_delete_in_place(self):
         url = self.cloud.data.add('img-%s' % uuid.uuid4().hex, size=65536)
-        name = 'props-%s' % uuid.uuid4().hex[:8]
 
         # Create from the shipped template, exactly as a user would.
-        self.openstack('stack', 'create', '--wait', '-t', TEMPLATE,
-                       '--parameter', 'image_url=%s' % url, name)
-        self.addCleanup(self.openstack, 'stack', 'delete', '--yes',
-                        '--wait', name, check=False)
+        name = self.create_stack('props', TEMPLATE, url)
         self.assertEqual('CREATE_COMPLETE', self.stack_status(name))
         engine = self.openstack_json('stack', 'show', name)
         image_id = self.openstack_json(
@@ -221,8 +231,7 @@ class MiniCloudStackTest(testtools.TestCase):
                          [i['ID'] for i in images if i['Name'] ==
                           'demo-image'])
 
-        self.openstack('stack', 'check', '--wait', name)
-        self.assertEqual('CHECK_COMPLETE', self.stack_status(name))
+        self.assert_check_complete(name)
 
         self.openstack('stack', 'delete', '--yes', '--wait', name)
         gone = self.openstack('image', 'show', image_id, user='admin',
@@ -274,11 +283,7 @@ class MiniCloudStackTest(testtools.TestCase):
 
     def test_check_then_converge_in_place(self):
         url = self.cloud.data.add('img-%s' % uuid.uuid4().hex, size=65536)
-        name = 'drift-%s' % uuid.uuid4().hex[:8]
-        self.openstack('stack', 'create', '--wait', '-t', TEMPLATE,
-                       '--parameter', 'image_url=%s' % url, name)
-        self.addCleanup(self.openstack, 'stack', 'delete', '--yes',
-                        '--wait', name, check=False)
+        name = self.create_stack('drift', TEMPLATE, url)
         image_id = self.physical_id(name)
         creates = self.image_creates()
 
@@ -305,8 +310,7 @@ class MiniCloudStackTest(testtools.TestCase):
                                 'hw_video_ram': '64',
                                 'owner_team': 'image-builders',
                                 'oob': 'kept'}, image_id)
-        self.openstack('stack', 'check', '--wait', name)
-        self.assertEqual('CHECK_COMPLETE', self.stack_status(name))
+        self.assert_check_complete(name)
 
     def test_web_image_stack_moves_to_the_plugin_in_place(self):
         migration = os.path.join(minicloud.REPO_ROOT, 'heat_templates',
@@ -317,12 +321,8 @@ class MiniCloudStackTest(testtools.TestCase):
         counter = harness_glance.RequestCounter(self.cloud.glance)
         gate = harness_glance.DataAfterPatch(os.urandom(65536), counter)
         url = self.cloud.data.add('img-%s' % uuid.uuid4().hex, data=gate)
-        name = 'move-%s' % uuid.uuid4().hex[:8]
-        self.openstack('stack', 'create', '--wait', '-t',
-                       os.path.join(migration, 'web_image.yaml'),
-                       '--parameter', 'image_url=%s' % url, name)
-        self.addCleanup(self.openstack, 'stack', 'delete', '--yes',
-                        '--wait', name, check=False)
+        name = self.create_stack(
+            'move', os.path.join(migration, 'web_image.yaml'), url)
         self.assertFalse(gate.timed_out)
         image_id = self.physical_id(name)
         # Heat's WebImage sets its keys while Glance imports, and Glance
@@ -349,8 +349,7 @@ class MiniCloudStackTest(testtools.TestCase):
                                 'owner_team': 'image-builders',
                                 'hw_rng_model': 'virtio',
                                 'oob': 'kept'}, image_id)
-        self.openstack('stack', 'check', '--wait', name)
-        self.assertEqual('CHECK_COMPLETE', self.stack_status(name))
+        self.assert_check_complete(name)
 
     def test_images_side_by_side_created_and_updated_concurrently(self):
         # Several images with no depends_on between them: heat-engine's
@@ -391,13 +390,9 @@ class MiniCloudStackTest(testtools.TestCase):
             return dict((r['resource_name'], r['physical_resource_id'])
                         for r in listed)
 
-        name = 'side-%s' % uuid.uuid4().hex[:8]
         creates = self.image_creates()
-        self.openstack('stack', 'create', '--wait', '-t',
-                       self.write_template(template(1)),
-                       '--parameter', 'image_url=%s' % url, name)
-        self.addCleanup(self.openstack, 'stack', 'delete', '--yes',
-                        '--wait', name, check=False)
+        name = self.create_stack('side', self.write_template(template(1)),
+                                 url)
         self.assertEqual('CREATE_COMPLETE', self.stack_status(name))
         ids = physical_ids(name)
         self.assertEqual(count, len(set(ids.values())))

@@ -18,16 +18,13 @@ an author runs it: offline, with Heat's template code and no cloud.
 
 import io
 import os
-import subprocess
-import sys
-import textwrap
 
 import fixtures
 import testtools
 
 from heat_glance_props.cmd import cli
+from tests.unit import test_validate_heat
 
-SCRIPT = os.path.join(os.path.dirname(sys.executable), 'heat-glance-props')
 URL = 'image_url=http://127.0.0.1:9/x.img'
 
 TEMPLATE = """\
@@ -102,7 +99,8 @@ class HelpTest(testtools.TestCase):
         for fragment in ('TEMPLATE', '-e ENV', '-P KEY=VALUE',
                          'nothing talks to a cloud',
                          'exits with status 1', '--catalog FILE',
-                         '--mode {strict,warn,off}', '--config-file'):
+                         '--mode {strict,warn,off}', '--config-file',
+                         '--format {text,json}', '--require-parameters'):
             self.assertIn(fragment, text)
 
     def test_introspect_help(self):
@@ -120,22 +118,7 @@ class HelpTest(testtools.TestCase):
         self.assertIn('expected KEY=VALUE', err.getvalue())
 
 
-class ValidateCommandTest(testtools.TestCase):
-
-    def setUp(self):
-        super(ValidateCommandTest, self).setUp()
-        self.dir = self.useFixture(fixtures.TempDir()).path
-
-    def write(self, name, text):
-        path = os.path.join(self.dir, name)
-        with open(path, 'w') as f:
-            f.write(textwrap.dedent(text))
-        return path
-
-    def run_script(self, *args):
-        proc = subprocess.run([SCRIPT, 'validate'] + list(args),
-                              capture_output=True, text=True)
-        return proc.returncode, proc.stdout, proc.stderr
+class ValidateCommandTest(test_validate_heat.ScriptTestCase):
 
     def test_findings_with_environment_and_parameters(self):
         tmpl = self.write('t.yaml', TEMPLATE)
@@ -229,8 +212,16 @@ class ValidateCommandTest(testtools.TestCase):
                   location: http://example.com/x.img
                   properties: {get_param: props}
             """)
-        # Heat itself refuses a parameter without a value.
+        # As Heat's template validate, a parameter without a value is not
+        # an error; the map that needs it is not checked, and says so.
         rc, out, err = self.run_script(tmpl)
+        self.assertEqual(0, rc, out + err)
+        self.assertEqual(
+            "%(t)s: image: properties: skipped: not checked: property "
+            "'properties' needs parameter 'props', which has no value\n"
+            "%(t)s: OK, 1 image resource(s) checked\n" % {'t': tmpl}, out)
+        # As a stack create, with --require-parameters.
+        rc, out, err = self.run_script(tmpl, '--require-parameters')
         self.assertEqual(1, rc)
         self.assertEqual('%s: -: -: error: The Parameter (props) was not '
                          'provided.\n' % tmpl, out)

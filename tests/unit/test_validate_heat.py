@@ -134,10 +134,11 @@ resources:
 }
 
 
-class ValidateLikeHeatTest(testtools.TestCase):
+class ScriptTestCase(testtools.TestCase):
+    """Runs validate on templates written to a temporary directory."""
 
     def setUp(self):
-        super(ValidateLikeHeatTest, self).setUp()
+        super(ScriptTestCase, self).setUp()
         self.dir = self.useFixture(fixtures.TempDir()).path
 
     def write(self, name, text):
@@ -158,6 +159,9 @@ class ValidateLikeHeatTest(testtools.TestCase):
         self.assertEqual(len(wanted), len(got), '\n'.join(got))
         for want, line in zip(wanted, got):
             self.assertTrue(line.startswith(want), '%r\n%r' % (want, line))
+
+
+class ValidateLikeHeatTest(ScriptTestCase):
 
     def test_every_mistake_of_every_template_in_one_run(self):
         paths = dict((name, self.write(name, text))
@@ -363,3 +367,206 @@ class ValidateLikeHeatTest(testtools.TestCase):
         rc, out, err = self.run_script(os.path.join(self.dir, 'empty'))
         self.assertEqual(1, rc)
         self.assertIn('no template found', err)
+
+
+class ParametersWithoutValueTest(ScriptTestCase):
+    """As "openstack orchestration template validate": not an error."""
+
+    TEMPLATE = """\
+        heat_template_version: 2021-04-16
+        parameters:
+          image_url: {type: string}
+          bus: {type: string}
+          fmt: {type: string, constraints: [{allowed_values: [qcow2, raw]}]}
+          props: {type: json}
+        resources:
+          image:
+            type: OS::Glance::Image
+            properties:
+              name: {list_join: ['-', [image, {get_param: bus}]]}
+              disk_format: qcow2
+              container_format: bare
+              location: {get_param: image_url}
+              properties:
+                hw_disk_bus: {get_param: bus}
+                hw_tpm_modle: tpm-crb
+          ami:
+            type: OS::Glance::Image
+            properties:
+              name: a
+              disk_format: {get_param: fmt}
+              container_format: ami
+              location: http://127.0.0.1:9/x.img
+          whole:
+            type: OS::Glance::Image
+            properties:
+              name: w
+              disk_format: qcow2
+              container_format: bare
+              location: http://127.0.0.1:9/x.img
+              properties: {get_param: props}
+              is_public: true
+              visibility: private
+        """
+
+    def test_values_of_unset_parameters_are_not_checked(self):
+        tmpl = self.write('t.yaml', self.TEMPLATE)
+        rc, out, err = self.run_script(tmpl)
+        self.assertEqual(1, rc, out + err)
+        self.assert_lines(tmpl, [
+            "ami: disk_format: skipped: not checked: property "
+            "'disk_format' needs parameter 'fmt', which has no value",
+            # Heat's check of the format mix needs disk_format: it stops
+            # there instead of judging a value nobody gave.
+            "ami: -: skipped: not checked: the rest of the resource's own "
+            "validation, which reads property 'disk_format'",
+            "image: name: skipped: not checked: property 'name' needs "
+            "parameter 'bus', which has no value",
+            "image: location: skipped: not checked: property 'location' "
+            "needs parameter 'image_url', which has no value",
+            "image: hw_disk_bus: skipped: not checked: key 'hw_disk_bus' "
+            "in 'properties' needs parameter 'bus', which has no value",
+            # The mistake beside them is found all the same.
+            "image: hw_tpm_modle: error: key 'hw_tpm_modle' in "
+            "'properties' is not a known image property; did you mean "
+            "'hw_tpm_model'?",
+            "whole: properties: skipped: not checked: property "
+            "'properties' needs parameter 'props', which has no value",
+            # The resource's other checks go on without the map.
+            'whole: -: error: Resource "whole": "is_public" is True but '
+            '"visibility" is "private"',
+        ], out)
+        self.assertIn('2 error(s), 0 warning(s) in 3 image resource(s)',
+                      err)
+
+        # As heat-engine's stack create, on request.
+        rc, out, err = self.run_script(tmpl, '--require-parameters')
+        self.assertEqual(1, rc, out + err)
+        self.assert_lines(tmpl, [
+            '-: -: error: The Parameter (image_url) was not provided.'],
+            out)
+
+        # A value that is given is checked, with or without the others.
+        rc, out, err = self.run_script(tmpl, '-P', 'fmt=vmdk')
+        self.assertEqual(1, rc, out + err)
+        self.assert_lines(tmpl, [
+            "-: -: error: Parameter 'fmt' is invalid: \"vmdk\" is not an "
+            "allowed value"], out)
+        rc, out, err = self.run_script(tmpl, '-P', 'bus=floppy', '-P',
+                                       'fmt=raw', '-P', 'props={}')
+        self.assertEqual(1, rc, out + err)
+        self.assert_lines(tmpl, [
+            'ami: -: error: Invalid mix of disk and container formats.',
+            "image: location: skipped: not checked: property 'location' "
+            "needs parameter 'image_url', which has no value",
+            "image: hw_disk_bus: error: key 'hw_disk_bus' in 'properties' "
+            "has value 'floppy'",
+            "image: hw_tpm_modle: error: key 'hw_tpm_modle'",
+            'whole: -: error: Resource "whole": "is_public" is True',
+        ], out)
+
+    def test_a_cfn_template(self):
+        # AWS::StackId and the other pseudo parameters need the project of
+        # the stack; Ref of a parameter without a value is not checked.
+        tmpl = self.write('cfn.json', """\
+            {"AWSTemplateFormatVersion": "2010-09-09",
+             "Parameters": {"Url": {"Type": "String"}},
+             "Resources": {"Img": {"Type": "OS::Glance::Image",
+               "Properties": {"name": {"Ref": "AWS::StackName"},
+                 "disk_format": "qcow2", "container_format": "bare",
+                 "location": {"Ref": "Url"},
+                 "properties": {"hw_disk_bus": {"Ref": "Url"},
+                                "hw_tpm_modle": "tpm-crb"}}}}}
+            """)
+        rc, out, err = self.run_script(tmpl)
+        self.assertEqual(1, rc, out + err)
+        self.assert_lines(tmpl, [
+            "Img: location: skipped: not checked: property 'location' "
+            "needs parameter 'Url', which has no value",
+            "Img: hw_disk_bus: skipped: not checked: key 'hw_disk_bus' in "
+            "'properties' needs parameter 'Url', which has no value",
+            "Img: hw_tpm_modle: error: key 'hw_tpm_modle' in 'properties' "
+            "is not a known image property",
+        ], out)
+
+    def test_resource_registry_maps_types_to_local_templates(self):
+        # As "openstack stack create -e": a registry entry that names a
+        # file is read relative to the environment file (or its
+        # base_url), and heat-engine builds the resource from it.
+        tmpl = self.write('stack/t.yaml', """\
+            heat_template_version: 2021-04-16
+            parameters:
+              image_url: {type: string}
+            resources:
+              plain:
+                type: My::Image
+                properties:
+                  url: {get_param: image_url}
+              special:
+                type: My::Image
+                properties:
+                  url: http://127.0.0.1:9/x.img
+            """)
+        env = self.write('envs/site.yaml', """\
+            resource_registry:
+              My::Image: ../nested/image.yaml
+              resources:
+                special:
+                  My::Image: ../nested/other.yaml
+            """)
+        self.write('nested/image.yaml', """\
+            heat_template_version: 2021-04-16
+            parameters:
+              url: {type: string}
+            resources:
+              inner:
+                type: OS::Glance::Image
+                properties:
+                  name: i
+                  disk_format: qcow2
+                  container_format: bare
+                  location: {get_param: url}
+                  properties:
+                    hw_disk_bus: floppy
+                    note: {get_file: note.txt}
+            """)
+        self.write('nested/note.txt', 'n' * 300)
+        self.write('nested/other.yaml', """\
+            heat_template_version: 2021-04-16
+            parameters:
+              url: {type: string}
+            resources:
+              inner:
+                type: OS::Glance::WebImage
+                properties:
+                  name: o
+                  disk_format: qcow2
+                  container_format: bare
+                  location: {get_param: url}
+                  extra_properties:
+                    os_glance_x: "1"
+            """)
+        rc, out, err = self.run_script(tmpl, '-e', env)
+        self.assertEqual(1, rc, out + err)
+        self.assert_lines(tmpl, [
+            "plain: url: skipped: not checked: property 'url' needs "
+            "parameter 'image_url', which has no value",
+            "plain/inner: location: skipped: not checked: property "
+            "'location' needs parameter 'url', which has no value",
+            "plain/inner: hw_disk_bus: error: key 'hw_disk_bus' in "
+            "'properties' has value 'floppy'",
+            "plain/inner: note: warning: key 'note' in 'properties' has a "
+            "value of 300 bytes",
+            "special/inner: os_glance_x: error: key 'os_glance_x' in "
+            "'extra_properties'",
+        ], out)
+        self.assertIn('2 error(s), 1 warning(s) in 2 image resource(s)',
+                      err)
+
+        # A registry entry naming a file that is not there.
+        with open(env, 'a') as f:
+            f.write('  My::Other: ../nested/missing.yaml\n')
+        rc, out, err = self.run_script(tmpl, '-e', env)
+        self.assertEqual(1, rc, out + err)
+        self.assert_lines(tmpl, ['-: -: error: cannot read %s' % os.path.join(
+            self.dir, 'nested', 'missing.yaml')], out)

@@ -1,0 +1,115 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The mini-cloud's Glance: the test harness's glance-api, behind Keystone.
+
+``glance.wsgi.api`` under gunicorn (:class:`tests.harness.glance.
+GlanceServer`) on MariaDB, with keystonemiddleware's ``authtoken`` in its
+paste pipeline, and web-download import from a local
+:class:`tests.harness.glance.DataServer`.
+"""
+
+import re
+import shlex
+
+from tests.harness import glance as harness_glance
+from tests.minicloud import common
+
+
+class KeystoneGlance(harness_glance.GlanceServer):
+    """The harness's Glance, with keystonemiddleware's authtoken in front."""
+
+    def __init__(self, data_server, workdir, authtoken, db_url):
+        self.authtoken = authtoken
+        self.db_url = db_url
+        super(KeystoneGlance, self).__init__(data_server, workdir=workdir)
+
+    def _write_config(self):
+        super(KeystoneGlance, self)._write_config()
+        conf = self._path('glance-api.conf')
+        with open(conf) as f:
+            text = f.read()
+        text, found = re.subn(r'(?m)^connection = sqlite:.*$',
+                              'connection = %s' % self.db_url, text)
+        if found != 1:
+            raise common.CloudError('no database connection in %s' % conf)
+        with open(conf, 'w') as f:
+            f.write(text + self.authtoken)
+        paste = self._path('glance-api-paste.ini')
+        with open(paste) as f:
+            text = f.read()
+        text = text.replace(' osprofiler context', ' osprofiler authtoken '
+                            'context')
+        text += ('\n[filter:authtoken]\n'
+                 'paste.filter_factory = '
+                 'keystonemiddleware.auth_token:filter_factory\n'
+                 'delay_auth_decision = true\n')
+        with open(paste, 'w') as f:
+            f.write(text)
+
+    @property
+    def access_log(self):
+        return self._path('access.log')
+
+    @property
+    def pid(self):
+        """The gunicorn master's pid (it leads a session of its own)."""
+        return self._proc.pid if self.running else None
+
+    def _env(self):
+        env = super(KeystoneGlance, self)._env()
+        # The harness starts gunicorn; its access log is asked for here.
+        env['GUNICORN_CMD_ARGS'] = '--access-logfile %s --access-logformat ' \
+            '%s' % (shlex.quote(self.access_log),
+                    shlex.quote(common.ACCESS_LOG_FORMAT))
+        return env
+
+
+class Glance(object):
+    """The image service and the HTTP server its imports read from.
+
+    ``api`` (the :class:`KeystoneGlance`) and ``data`` exist once
+    :meth:`prepare` has run.
+    """
+
+    name = 'glance'
+    database = 'glance'
+    users = ('glance',)
+
+    def __init__(self, procs, mariadb, keystone):
+        self.procs = procs
+        self.mariadb = mariadb
+        self.keystone = keystone
+        self.api = None
+        self.data = None
+
+    def prepare(self):
+        """The data server, the configuration and the database schema."""
+        self.data = harness_glance.DataServer()
+        # The harness's Glance writes its configuration and makes its
+        # schema when made.
+        self.api = KeystoneGlance(self.data, self.procs.path(self.name),
+                                  self.keystone.authtoken('glance'),
+                                  self.mariadb.url(self.database))
+
+    def start(self):
+        self.api.start()
+
+    def stop(self):
+        if self.api is not None:
+            self.api.stop()
+        if self.data is not None:
+            self.data.stop()
+            self.data = None
+
+    def endpoints(self):
+        return (('glance', 'image', self.api.url),)
