@@ -264,7 +264,7 @@ def draw_requests(results):
         ax.barh(ys, writes, height=height * 0.9, color=colour,
                 label=title)
         ax.barh(ys, reads, left=writes, height=height * 0.9, color=colour,
-                alpha=0.35, hatch='///', edgecolor=colour, linewidth=0)
+                alpha=0.35, linewidth=0)
         for y, (op, _t) in zip(ys, operations):
             bar = bars[op]
             if bar['writes'] is None:
@@ -279,7 +279,7 @@ def draw_requests(results):
                     fontsize=8, color='#333333')
     ax.set_yticks(range(n_ops))
     ax.set_yticklabels([t for _op, t in reversed(operations)])
-    ax.set_xlabel('Glance requests (dark: writes; light, hatched: GETs)')
+    ax.set_xlabel('Glance requests (dark: writes; light: GETs)')
     ax.set_xlim(0, largest * 1.45)
     ax.grid(axis='y', visible=False)
     ax.set_title('Glance requests per operation, N = %d properties (API '
