@@ -24,10 +24,6 @@ from heat_glance_props import urlfilter
 
 GROUP = 'glance_properties'
 
-_FILTER = _('Part of the location check\'s URL filter: like Glance\'s '
-            '[import_filtering_opts] option of the same name, and best '
-            'set to the same value. ')
-
 
 class _Network(types.ConfigType):
     """An IP network in CIDR notation (10.1.0.0/16, fd00::/8)."""
@@ -110,62 +106,68 @@ OPTS = [
         item_type=types.String(quotes=True),
         bounds=True,
         default=list(urlfilter.DEFAULT_SCHEMES),
-        help=_FILTER + _(
-            'The URL schemes the location check may read (only http and '
-            'https are ever read). When set, disallowed_schemes is '
-            'ignored.')),
+        help=_('Location check URL filter, like the option of this name '
+               'of Glance\'s [import_filtering_opts] (best set to the same '
+               'value): the URL schemes the check may read (it never reads '
+               'any but http and https). When set, disallowed_schemes is '
+               'ignored.')),
     cfg.ListOpt(
         'disallowed_schemes',
         item_type=types.String(quotes=True),
         bounds=True,
         default=[],
-        help=_FILTER + _(
-            'URL schemes the location check never reads; used only when '
-            'allowed_schemes is empty.')),
+        help=_('Location check URL filter, like the option of this name '
+               'of Glance\'s [import_filtering_opts] (best set to the same '
+               'value): URL schemes the check never reads; used only when '
+               'allowed_schemes is empty.')),
     cfg.ListOpt(
         'allowed_hosts',
         item_type=types.HostAddress(),
         bounds=True,
         default=[],
-        help=_FILTER + _(
-            'The only hosts (names or IP addresses, as written in the '
-            'URL) the location check may read; empty: any host that the '
-            'other rules let through. A host listed here may use any '
-            'address, loopback and private ones included. When set, '
-            'disallowed_hosts is ignored.')),
+        help=_('Location check URL filter, like the option of this name '
+               'of Glance\'s [import_filtering_opts] (best set to the same '
+               'value): the only hosts (names or IP addresses, as written '
+               'in the URL) the check may read; empty: any host the other '
+               'rules let through. A host listed here may use any of its '
+               'addresses, loopback and private ones included. When set, '
+               'disallowed_hosts is ignored.')),
     cfg.ListOpt(
         'disallowed_hosts',
         item_type=types.HostAddress(),
         bounds=True,
         default=[],
-        help=_FILTER + _(
-            'Hosts the location check never reads: a name or an address '
-            'written in the URL, and any address a name resolves to. '
-            'Used only when allowed_hosts is empty.')),
+        help=_('Location check URL filter, like the option of this name '
+               'of Glance\'s [import_filtering_opts] (best set to the same '
+               'value): hosts the check never reads, as written in the URL; '
+               'an IP address listed here is also refused when a host name '
+               'resolves to it. Used only when allowed_hosts is empty.')),
     cfg.ListOpt(
         'allowed_ports',
         item_type=types.Integer(min=1, max=65535),
         bounds=True,
         default=list(urlfilter.DEFAULT_PORTS),
-        help=_FILTER + _(
-            'The ports the location check may connect to. Stricter than '
-            'Glance: a URL without a port is checked with its scheme\'s '
-            'port (80, 443). When set, disallowed_ports is ignored.')),
+        help=_('Location check URL filter, like the option of this name '
+               'of Glance\'s [import_filtering_opts] (best set to the same '
+               'value): the ports the check may connect to. Stricter than '
+               'Glance, a URL without a port is checked with its scheme\'s '
+               'port (80 or 443). When set, disallowed_ports is ignored.')),
     cfg.ListOpt(
         'disallowed_ports',
         item_type=types.Integer(min=1, max=65535),
         bounds=True,
         default=[],
-        help=_FILTER + _(
-            'Ports the location check never connects to; used only when '
-            'allowed_ports is empty.')),
+        help=_('Location check URL filter, like the option of this name '
+               'of Glance\'s [import_filtering_opts] (best set to the same '
+               'value): ports the check never connects to; used only when '
+               'allowed_ports is empty.')),
     cfg.ListOpt(
         'allowed_networks',
         item_type=_Network(),
         bounds=True,
         default=[],
-        help=_('Part of the location check\'s URL filter (no Glance '
-               'option of this name). Every address a host resolves to '
+        help=_('Location check URL filter (Glance has no option of this '
+               'name). Every address a host resolves to '
                'is checked before heat-engine connects to it: loopback, '
                'link-local (the metadata service), private, shared, '
                'multicast, reserved and other non-global addresses are '

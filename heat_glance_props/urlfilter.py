@@ -283,35 +283,44 @@ class URLFilter(object):
             return tuple(found)
         passed = []
         reasons = []
+        special = False
         for text in found:
-            reason = self._address_reason(text)
+            reason, is_special = self._address_reason(text)
             if reason:
                 reasons.append(reason)
+                special = special or is_special
             else:
                 passed.append(text)
         if not passed:
             if not reasons:
                 raise Refused(_('the host %s has no address') % host)
             why = '; '.join(reasons)
+            if special:
+                why = _('%s: list the host in allowed_hosts, or the address '
+                        'in allowed_networks, to allow it') % why
             raise Refused(why)
         return tuple(passed)
 
     def _address_reason(self, text):
-        """Why no request may go to this address, or None."""
+        """``(why no request may go to this address, special)``.
+
+        ``(None, False)`` for an address that passes; ``special`` is true
+        for a non-public address (allowed_hosts or allowed_networks would
+        let it through).
+        """
         addr = _ip(text.split('%', 1)[0])
         if addr is None:
-            return _('%s is not an IP address') % text
+            return _('%s is not an IP address') % text, False
         if str(addr) in self.disallowed_hosts:
-            return _('%s is in disallowed_hosts') % addr
+            return _('%s is in disallowed_hosts') % addr, False
         if any(addr.version == net.version and addr in net
                for net in self.allowed_networks):
-            return None
+            return None, False
         kind = special_kind(addr)
         if kind:
-            return _('%(addr)s is %(kind)s; list the host in '
-                     'allowed_hosts, or the address in allowed_networks, '
-                     'to allow it') % {'addr': addr, 'kind': kind}
-        return None
+            return _('%(addr)s is %(kind)s') % {'addr': addr,
+                                                'kind': kind}, True
+        return None, False
 
 
 def _connect_checked(addresses, port, timeout, source_address=None):

@@ -17,9 +17,9 @@
 the whole body); ``'redirect'`` answers 302 to the same data under
 another name, or to the URL ``to`` when given; ``'missing'`` answers 404;
 ``'slow'`` waits before the first byte. The server records every request
-(with its Host header: ``hosts()``) and the body bytes it sent. It listens
-on ``host`` (127.0.0.1 by default; any 127.0.0.0/8 address works on
-Linux).
+(and its headers: ``headers()``, ``hosts()``) and the body bytes it sent.
+It listens on ``host`` (127.0.0.1 by default; any 127.0.0.0/8 address
+works on Linux).
 """
 
 import http.server
@@ -39,7 +39,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         srv = self.server
         name = self.path.lstrip('/')
         srv.requests.append((name, self.headers.get('Range')))
-        srv.hosts.append(self.headers.get('Host'))
+        srv.headers.append(dict(self.headers))
         mode = srv.modes.get(name)
         if mode == 'missing' or name not in srv.blobs:
             self.send_error(404)
@@ -92,7 +92,7 @@ class ImageServer(object):
         self._httpd.modes = {}
         self._httpd.redirects = {}
         self._httpd.requests = []
-        self._httpd.hosts = []
+        self._httpd.headers = []
         self._httpd.sent = {}
         self._httpd.delay = 0
         self.port = self._httpd.server_address[1]
@@ -121,9 +121,13 @@ class ImageServer(object):
     def requests(self, name=None):
         return [r for r in self._httpd.requests if name in (None, r[0])]
 
+    def headers(self):
+        """The headers of every request, in order."""
+        return list(self._httpd.headers)
+
     def hosts(self):
         """The Host header of every request, in order."""
-        return list(self._httpd.hosts)
+        return [h.get('Host') for h in self._httpd.headers]
 
     def sent(self, name):
         return self._httpd.sent.get(name, 0)
