@@ -345,30 +345,29 @@ def _pin(connection, target):
     return connection
 
 
-class _CheckedHTTPHandler(urllib.request.HTTPHandler):
+class _CheckedOpen(object):
+    """Opens a request only after the filter checked its URL."""
 
     def __init__(self, url_filter):
-        super(_CheckedHTTPHandler, self).__init__()
+        super(_CheckedOpen, self).__init__()
         self.url_filter = url_filter
+
+    def _open_checked(self, connection_class, req):
+        target = self.url_filter.check(req.full_url)
+        return self.do_open(functools.partial(_checked_connection,
+                                              connection_class, target), req)
+
+
+class _CheckedHTTPHandler(_CheckedOpen, urllib.request.HTTPHandler):
 
     def http_open(self, req):
-        target = self.url_filter.check(req.full_url)
-        return self.do_open(functools.partial(_checked_connection,
-                                              http.client.HTTPConnection,
-                                              target), req)
+        return self._open_checked(http.client.HTTPConnection, req)
 
 
-class _CheckedHTTPSHandler(urllib.request.HTTPSHandler):
-
-    def __init__(self, url_filter):
-        super(_CheckedHTTPSHandler, self).__init__()
-        self.url_filter = url_filter
+class _CheckedHTTPSHandler(_CheckedOpen, urllib.request.HTTPSHandler):
 
     def https_open(self, req):
-        target = self.url_filter.check(req.full_url)
-        return self.do_open(functools.partial(_checked_connection,
-                                              http.client.HTTPSConnection,
-                                              target), req)
+        return self._open_checked(http.client.HTTPSConnection, req)
 
 
 def _checked_connection(cls, target, host, **kwargs):

@@ -66,6 +66,14 @@ class ServerFixture(fixtures.Fixture):
         self.addCleanup(self.server.stop)
 
 
+def _template_file(test, text):
+    """A template file with ``text``, in a directory of the test's own."""
+    path = os.path.join(test.useFixture(fixtures.TempDir()).path, 't.yaml')
+    with open(path, 'w') as f:
+        f.write(text)
+    return path
+
+
 def engine_conf(server):
     """heat.conf options that let heat-engine's check read ``server``.
 
@@ -289,10 +297,7 @@ class ValidateCheckLocationsTest(testtools.TestCase):
     def test_raw_declared_for_qcow2_data_is_an_error(self):
         server = self.useFixture(ServerFixture()).server
         qcow2 = server.add('cloud.img', _padded('disk.qcow2'))
-        tmp = self.useFixture(fixtures.TempDir()).path
-        path = os.path.join(tmp, 't.yaml')
-        with open(path, 'w') as f:
-            f.write("""\
+        path = _template_file(self, """\
 heat_template_version: 2021-04-16
 parameters:
   url: {type: string}
@@ -352,10 +357,7 @@ class CommandLineReadsWhatTheUserNamesTest(testtools.TestCase):
     def test_validate_filter_locations(self):
         server = self.useFixture(ServerFixture()).server
         qcow2 = server.add('cloud.img', _fixture('disk.qcow2'))
-        tmp = self.useFixture(fixtures.TempDir()).path
-        path = os.path.join(tmp, 't.yaml')
-        with open(path, 'w') as f:
-            f.write("""\
+        path = _template_file(self, """\
 heat_template_version: 2021-04-16
 resources:
   image:
@@ -366,7 +368,7 @@ resources:
       container_format: bare
       location: %s
 """ % qcow2)
-        conf = os.path.join(tmp, 'heat.conf')
+        conf = os.path.join(os.path.dirname(path), 'heat.conf')
         with open(conf, 'w') as f:
             f.write('[glance_properties]\nallowed_hosts = [127.0.0.1]\n'
                     'allowed_ports = [%d]\n' % server.port)
