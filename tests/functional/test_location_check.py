@@ -184,6 +184,18 @@ class LocationFilterTest(_CheckTestCase):
         self.assertIn('URI for web-download does not pass filtering',
                       stk.status_reason)
 
+    def test_a_loopback_address_is_refused_without_allowed_hosts(self):
+        # No host list, the port open: the address check alone refuses.
+        self.set_option('allowed_hosts', [])
+        self.set_option('allowed_ports', [self.data.port,
+                                          self.internal.port])
+        self.create_stack(self.template(disk_format='raw'),
+                          {'image_url': self.secret}, check=False)
+        self.assertEqual([], self.internal.requests())
+        self.assertIn('may not read it (127.0.0.2 is a loopback address: '
+                      'list the host in allowed_hosts, or the address in '
+                      'allowed_networks, to allow it)', self.logger.output)
+
     def test_a_redirect_to_a_refused_host_is_not_followed(self):
         hop = self.data.add('hop-%s' % self.getUniqueString(), b'',
                             mode='redirect', to=self.secret)
