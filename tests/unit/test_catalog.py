@@ -383,7 +383,8 @@ class OptsTest(testtools.TestCase):
                           'disallowed_schemes', 'allowed_hosts',
                           'disallowed_hosts', 'allowed_ports',
                           'disallowed_ports', 'allowed_networks',
-                          'verify_by_download'],
+                          'verify_by_download',
+                          'prune_finished_engine_threads'],
                          [o.name for o in options])
         conf = cfg.ConfigOpts()
         conf([])
