@@ -19,7 +19,7 @@ another name, or to the URL ``to`` when given; ``'missing'`` answers 404;
 ``'slow'`` waits before the first byte. The server records every request
 (and its headers: ``headers()``, ``hosts()``) and the body bytes it sent.
 It listens on ``host`` (127.0.0.1 by default; any 127.0.0.0/8 address
-works on Linux).
+works on Linux), with TLS when given a server ``ssl_context``.
 """
 
 import http.server
@@ -84,9 +84,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 class ImageServer(object):
 
-    def __init__(self, host='127.0.0.1'):
+    def __init__(self, host='127.0.0.1', ssl_context=None):
         self.host = host
+        self.scheme = 'https' if ssl_context else 'http'
         self._httpd = http.server.ThreadingHTTPServer((host, 0), _Handler)
+        if ssl_context:
+            self._httpd.socket = ssl_context.wrap_socket(self._httpd.socket,
+                                                         server_side=True)
         self._httpd.daemon_threads = True
         self._httpd.blobs = {}
         self._httpd.modes = {}
@@ -116,7 +120,7 @@ class ImageServer(object):
         return self.url(name)
 
     def url(self, name):
-        return 'http://%s:%d/%s' % (self.host, self.port, name)
+        return '%s://%s:%d/%s' % (self.scheme, self.host, self.port, name)
 
     def requests(self, name=None):
         return [r for r in self._httpd.requests if name in (None, r[0])]

@@ -21,8 +21,10 @@ wants is out of reach here; the filter's only use of DNS is that call).
 127.0.0.1 and 127.0.0.2 and counts what reaches each one.
 """
 
+import datetime
 import os
 import socket
+import ssl
 
 import fixtures
 from oslo_config import cfg
@@ -43,6 +45,67 @@ GENERIC = 'Task failed due to Internal Error'
 def _qcow2():
     with open(os.path.join(IMAGES, 'disk.qcow2'), 'rb') as f:
         return f.read()
+
+
+def _tls_files(directory, name):
+    """A CA and a server certificate for ``name`` signed by it.
+
+    :returns: ``(ca_file, cert_file, key_file)``.
+    """
+    # cryptography comes with Heat (a requirement of openstack-heat).
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives import serialization
+    from cryptography import x509
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    def build(subject, issuer, key, sign_key, ca, extra=()):
+        builder = (x509.CertificateBuilder()
+                   .subject_name(x509.Name([x509.NameAttribute(
+                       NameOID.COMMON_NAME, subject)]))
+                   .issuer_name(x509.Name([x509.NameAttribute(
+                       NameOID.COMMON_NAME, issuer)]))
+                   .public_key(key.public_key())
+                   .serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(hours=1))
+                   .not_valid_after(now + datetime.timedelta(days=1))
+                   .add_extension(x509.BasicConstraints(ca=ca,
+                                                        path_length=None),
+                                  critical=True)
+                   .add_extension(x509.SubjectKeyIdentifier.from_public_key(
+                       key.public_key()), critical=False)
+                   .add_extension(x509.AuthorityKeyIdentifier.
+                                  from_issuer_public_key(
+                                      sign_key.public_key()),
+                                  critical=False))
+        for ext, critical in extra:
+            builder = builder.add_extension(ext, critical=critical)
+        return builder.sign(sign_key, hashes.SHA256())
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = build('test CA', 'test CA', ca_key, ca_key, True, [
+        (x509.KeyUsage(digital_signature=True, key_cert_sign=True,
+                       crl_sign=True, content_commitment=False,
+                       key_encipherment=False, data_encipherment=False,
+                       key_agreement=False, encipher_only=False,
+                       decipher_only=False), True)])
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = build(name, 'test CA', key, ca_key, False, [
+        (x509.SubjectAlternativeName([x509.DNSName(name)]), False),
+        (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)])
+    paths = [os.path.join(directory, n) for n in ('ca.pem', 'cert.pem',
+                                                  'key.pem')]
+    pem = serialization.Encoding.PEM
+    for path, data in zip(paths, (
+            ca.public_bytes(pem), cert.public_bytes(pem),
+            key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()))):
+        with open(path, 'wb') as f:
+            f.write(data)
+    return paths
 
 
 def _dns(answers):
@@ -464,3 +527,42 @@ class RequestsTest(testtools.TestCase):
                                  to=self.secret)
         self.assertEqual('qcow2', introspect.inspect(moved).disk_format)
         self.assertNotEqual([], self.internal.requests())
+
+    def https_server(self, cert_name):
+        """An HTTPS server on 127.0.0.1 with a certificate for cert_name.
+
+        Its CA is trusted by this process's TLS clients (SSL_CERT_FILE).
+        """
+        tmp = self.useFixture(fixtures.TempDir()).path
+        ca_file, cert_file, key_file = _tls_files(tmp, cert_name)
+        self.useFixture(fixtures.EnvironmentVariable('SSL_CERT_FILE',
+                                                     ca_file))
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert_file, key_file)
+        names = []
+        context.sni_callback = lambda sock, name, ctx: names.append(name)
+        server = imageserver.ImageServer(ssl_context=context)
+        self.addCleanup(server.stop)
+        server.add('tls.img', _qcow2())
+        return server, names
+
+    def test_https_to_the_checked_address_with_the_urls_name(self):
+        # The TLS connection goes to the checked address, and names the
+        # URL's host (SNI) and checks the certificate against it.
+        server, names = self.https_server('images.test')
+        f = urlfilter.URLFilter(allowed_ports=[server.port],
+                                allowed_networks=['127.0.0.1/32'],
+                                resolver=_dns({'images.test': ['127.0.0.1'],
+                                               'other.test': ['127.0.0.1']}))
+        url = 'https://images.test:%d/tls.img' % server.port
+        self.assertEqual('qcow2', introspect.inspect(
+            url, url_filter=f).disk_format)
+        self.assertEqual({'images.test'}, set(names))
+        # A certificate for another name is refused: not read.
+        before = len(server.requests())
+        other = 'https://other.test:%d/tls.img' % server.port
+        (level, message), = precheck.check_location(other, 'raw',
+                                                    url_filter=f)
+        self.assertEqual(precheck.WARNING, level)
+        self.assertIn('CERTIFICATE_VERIFY_FAILED', message)
+        self.assertEqual(before, len(server.requests()))
