@@ -12,143 +12,27 @@
 
 """Stacks through heat-api and heat-engine services, driven by the CLI.
 
-One local cloud (see :mod:`tests.minicloud.cloud`) serves every test of
-this module; the tests drive it only with the ``openstack`` command, as
-the member user ``demo``, except where a check needs the raw HTTP status.
-Set ``HGP_SKIP_MINICLOUD=1`` to skip this tier on purpose.
+The tests drive the mini-cloud (see :mod:`tests.minicloud.base`) only
+with the ``openstack`` command, as the member user ``demo``, except where
+a check needs the raw HTTP status.
 """
 
-import json
 import os
 import time
 import uuid
 
-from keystoneauth1.identity import v3
-from keystoneauth1 import session as ks_session
-import testtools
-from testtools import content
 import yaml
 
 from tests.harness import glance as harness_glance
+from tests.minicloud import base
 from tests.minicloud import cloud as minicloud
 
-TEMPLATE = os.path.join(minicloud.REPO_ROOT, 'heat_templates',
-                        'image_properties.yaml')
-
-#: Glance's own keys: core attributes and its bookkeeping.
-GLANCE_KEYS = frozenset([
-    'checksum', 'container_format', 'created_at', 'direct_url',
-    'disk_format', 'file', 'id', 'locations', 'min_disk', 'min_ram', 'name',
-    'os_hash_algo', 'os_hash_value', 'os_hidden', 'owner', 'protected',
-    'schema', 'self', 'size', 'status', 'stores', 'tags', 'updated_at',
-    'virtual_size', 'visibility',
-])
+TEMPLATE = base.TEMPLATE
+free_properties = base.free_properties
 
 
-def free_properties(image):
-    """The free properties in an image as Glance or the CLI shows it."""
-    props = image.get('properties', image)
-    return dict((k, v) for k, v in props.items()
-                if k not in GLANCE_KEYS and not k.startswith('os_glance'))
-
-
-def as_text(props):
-    """The CLI's view of properties, with the SDK's typing undone.
-
-    openstacksdk types some well-known keys (``hw_video_ram`` becomes an
-    int, ``hw_qemu_guest_agent`` a bool) before the CLI prints them; Glance
-    itself stores strings, which the raw API checks compare exactly.
-    """
-    return dict((k, str(v)) for k, v in props.items())
-
-
-class MiniCloudStackTest(testtools.TestCase):
-    """Real Keystone, Glance, heat-api, heat-engine and RabbitMQ."""
-
-    cloud = None
-
-    @classmethod
-    def setUpClass(cls):
-        super(MiniCloudStackTest, cls).setUpClass()
-        if os.environ.get('HGP_SKIP_MINICLOUD') == '1':
-            raise cls.skipException('HGP_SKIP_MINICLOUD=1')
-        cls.cloud = minicloud.MiniCloud()
-        # stop() runs even when start() or a test fails; the processes
-        # also die with this test process (parent-death signal).
-        cls.addClassCleanup(cls.cloud.destroy)
-        cls.cloud.start()
-
-    def setUp(self):
-        super(MiniCloudStackTest, self).setUp()
-        self.addOnException(self._attach_logs)
-
-    def _attach_logs(self, exc_info):
-        for name in ('heat/heat-engine.log', 'heat/heat.log'):
-            path = self.cloud.path(name)
-            if os.path.exists(path):
-                with open(path, errors='replace') as f:
-                    tail = f.read()[-20000:]
-                self.addDetail(name, content.text_content(tail))
-
-    # -- helpers --------------------------------------------------------
-
-    def openstack(self, *args, user=minicloud.MEMBER_USER, check=True):
-        proc = self.cloud.openstack(*args, user=user)
-        if check:
-            self.assertEqual(0, proc.returncode, 'openstack %s failed:\n%s' % (
-                ' '.join(args), proc.stderr))
-        return proc
-
-    def openstack_json(self, *args, user=minicloud.MEMBER_USER):
-        proc = self.openstack(*(args + ('-f', 'json')), user=user)
-        return json.loads(proc.stdout)
-
-    def write_template(self, tmpl):
-        path = os.path.join(self.cloud.workdir,
-                            'tmpl-%s.yaml' % uuid.uuid4().hex)
-        with open(path, 'w') as f:
-            yaml.safe_dump(tmpl, f)
-        return path
-
-    def create_stack(self, prefix, template, url):
-        """``openstack stack create --wait``; deleted when the test ends."""
-        name = '%s-%s' % (prefix, uuid.uuid4().hex[:8])
-        self.openstack('stack', 'create', '--wait', '-t', template,
-                       '--parameter', 'image_url=%s' % url, name)
-        self.addCleanup(self.openstack, 'stack', 'delete', '--yes',
-                        '--wait', name, check=False)
-        return name
-
-    def assert_check_complete(self, name):
-        """``openstack stack check`` finds the stack as its template says."""
-        self.openstack('stack', 'check', '--wait', name)
-        self.assertEqual('CHECK_COMPLETE', self.stack_status(name))
-
-    def stack_status(self, name):
-        return self.openstack_json('stack', 'show', name)['stack_status']
-
-    def image(self, image_id):
-        return self.openstack_json('image', 'show', image_id)
-
-    def raw_image(self, image_id):
-        """The image as Glance's API returns it to the member."""
-        return self.member_session().get(
-            '%s/v2/images/%s' % (self.cloud.glance.url, image_id)).json()
-
-    def assert_properties(self, expected, image_id):
-        """The image's free properties are exactly ``expected``."""
-        self.assertEqual(expected, free_properties(self.raw_image(image_id)))
-        self.assertEqual(expected,
-                         as_text(free_properties(self.image(image_id))))
-
-    def member_session(self):
-        auth = v3.Password(auth_url=self.cloud.keystone_url,
-                           username=minicloud.MEMBER_USER,
-                           password=self.cloud.passwords['demo'],
-                           project_name=minicloud.MEMBER_PROJECT,
-                           user_domain_id='default',
-                           project_domain_id='default')
-        return ks_session.Session(auth=auth)
+class MiniCloudStackTest(base.MiniCloudTestCase):
+    """Stacks of images through the services, one engine or the other."""
 
     # -- tests ----------------------------------------------------------
 
@@ -173,12 +57,15 @@ class MiniCloudStackTest(testtools.TestCase):
         self.assertEqual('Provided by the heat-glance-props plugin.',
                          shown['support_status']['message'])
 
-        with open(self.cloud.engine_log) as f:
-            log = f.read()
-        self.assertIn("Changing OS::Glance::Image from <class 'heat.engine."
-                      "resources.openstack.glance.image.GlanceImage'> to "
-                      "<class 'heat_glance_props.resources.image.GlanceImage'"
-                      ">", log)
+        # Every heat-engine service loads it.
+        self.assertEqual(2, len(self.cloud.engine_logs))
+        for path in self.cloud.engine_logs.values():
+            with open(path) as f:
+                log = f.read()
+            self.assertIn("Changing OS::Glance::Image from <class 'heat."
+                          "engine.resources.openstack.glance.image."
+                          "GlanceImage'> to <class 'heat_glance_props."
+                          "resources.image.GlanceImage'>", log)
 
     def test_create_update_check_delete_in_place(self):
         url = self.cloud.data.add('img-%s' % uuid.uuid4().hex, size=65536)
@@ -271,16 +158,6 @@ class MiniCloudStackTest(testtools.TestCase):
         self.assertNotIn(name, self.openstack(
             'stack', 'list', '-f', 'value', '-c', 'Stack Name').stdout)
 
-    def image_creates(self):
-        """How many images the cloud's Glance has created so far."""
-        return sum(1 for kind, _path, status in
-                   self.cloud.glance.image_events()
-                   if kind == 'create' and status < 300)
-
-    def physical_id(self, name):
-        return self.openstack_json('stack', 'resource', 'show', name,
-                                   'image')['physical_resource_id']
-
     def test_check_then_converge_in_place(self):
         url = self.cloud.data.add('img-%s' % uuid.uuid4().hex, size=65536)
         name = self.create_stack('drift', TEMPLATE, url)
@@ -301,15 +178,10 @@ class MiniCloudStackTest(testtools.TestCase):
         # What the check says to do: the same image, the key restored.
         self.openstack('stack', 'update', '--existing', '--converge',
                        '--wait', name)
-        self.assertEqual('UPDATE_COMPLETE', self.stack_status(name))
-        self.assertEqual(image_id, self.physical_id(name))
-        self.assertEqual(creates, self.image_creates())
-        self.assert_properties({'os_distro': 'ubuntu',
-                                'hw_disk_bus': 'virtio',
-                                'hw_qemu_guest_agent': 'True',
-                                'hw_video_ram': '64',
-                                'owner_team': 'image-builders',
-                                'oob': 'kept'}, image_id)
+        self.assert_updated_in_place(name, image_id, creates, {
+            'os_distro': 'ubuntu', 'hw_disk_bus': 'virtio',
+            'hw_qemu_guest_agent': 'True', 'hw_video_ram': '64',
+            'owner_team': 'image-builders', 'oob': 'kept'})
         self.assert_check_complete(name)
 
     def test_web_image_stack_moves_to_the_plugin_in_place(self):
