@@ -45,7 +45,7 @@ LAYERS = (
     ('base', ('=', '_i18n', 'paths', 'heat_plugins=')),
     ('plain', ()),
     ('heat adapter', ('resources', 'heat_plugins', 'enginethreads')),
-    ('offline', ('offline',)),
+    ('offline', ('offline', 'unset')),
     ('commands', ('cmd',)),
 )
 

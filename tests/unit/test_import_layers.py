@@ -57,6 +57,7 @@ class PackageTest(testtools.TestCase):
         self.assertEqual('plain', layer('heat_glance_props.glance.calls'))
         self.assertEqual('plain', layer('heat_glance_props.catalog'))
         self.assertEqual('offline', layer('heat_glance_props.offline'))
+        self.assertEqual('offline', layer('heat_glance_props.unset'))
         self.assertEqual('commands', layer('heat_glance_props.cmd.cli'))
 
 
