@@ -32,6 +32,7 @@ from oslo_config import cfg
 from heat_glance_props._i18n import _
 from heat_glance_props import catalog
 from heat_glance_props import opts
+from heat_glance_props import paths
 from heat_glance_props import templatefiles
 
 Report = collections.namedtuple('Report', ['resource', 'type', 'level',
@@ -93,8 +94,6 @@ def setup_heat(config_files=()):
     from heat.engine import resources
     from heat.engine import stack  # noqa: F401  registers Heat's options
 
-    from heat_glance_props.cmd import cli
-
     opts.register_opts(cfg.CONF)
     if resources._environment is not None:
         # Already inside a configured Heat (heat-engine, or tests).
@@ -117,7 +116,7 @@ def setup_heat(config_files=()):
         if not os.path.isdir(cfg.CONF[option]):
             cfg.CONF.set_default(option, os.path.join(
                 sys.prefix, 'etc', 'heat', name))
-    cfg.CONF.set_override('plugin_dirs', [cli.plugin_dir()])
+    cfg.CONF.set_override('plugin_dirs', [paths.plugin_dir()])
     resources.initialise()
     _skip_custom_constraints()
     _READY.append(True)

@@ -23,7 +23,7 @@ import yaml
 
 from heat_glance_props._i18n import _
 from heat_glance_props import catalog
-from heat_glance_props import heat_plugins
+from heat_glance_props import paths
 from heat_glance_props import templatefiles
 
 
@@ -32,13 +32,8 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 DEFAULT_TIMEOUT = 30
 
 
-def plugin_dir():
-    """The directory to list in heat-engine's ``plugin_dirs`` option."""
-    return os.path.dirname(os.path.abspath(heat_plugins.__file__))
-
-
 def _plugin_dir(args):
-    print(plugin_dir())
+    print(paths.plugin_dir())
     return 0
 
 

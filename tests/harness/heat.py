@@ -49,7 +49,7 @@ from keystoneauth1 import session as ks_session
 from keystoneauth1 import token_endpoint
 from oslo_config import cfg
 
-from heat_glance_props.cmd import cli
+from heat_glance_props import paths
 
 #: A recognisable fake token: tests check that it never reaches a log.
 TOKEN = 'harness-secret-token-%s' % uuid.uuid4().hex
@@ -109,7 +109,7 @@ def setup(plugin_dirs=None):
                          os.path.join(prefix, 'etc', 'heat', 'environment.d'))
     cfg.CONF.set_default('template_dir',
                          os.path.join(prefix, 'etc', 'heat', 'templates'))
-    cfg.CONF.set_override('plugin_dirs', plugin_dirs or [cli.plugin_dir()])
+    cfg.CONF.set_override('plugin_dirs', plugin_dirs or [paths.plugin_dir()])
     cfg.CONF.set_override('deferred_auth_method', 'password')
     cfg.CONF.set_override('client_retry_limit', 0)
     # Notifications go nowhere: there is no message bus in-process.
