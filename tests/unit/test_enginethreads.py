@@ -125,4 +125,50 @@ class ApplyTest(testtools.TestCase):
         self.assertEqual('applied', enginethreads.apply(self.conf.conf))
         self.assertEqual('applied', enginethreads.apply(self.conf.conf))
         self.assertEqual(1, logs.output.count('drops finished threads'))
+        self.assertIn('checked: a group takes new threads', logs.output)
         self.assertFalse(enginethreads.has_defect(service.ThreadGroup))
+
+    def test_not_needed_on_a_heat_without_the_defect(self):
+        # A Heat whose ThreadGroup drops finished threads (oslo.service's
+        # own group, as a fixed Heat would have): nothing is changed.
+        from heat.engine import service
+        from oslo_service import threadgroup
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'heat.engine.service.ThreadGroup', threadgroup.ThreadGroup))
+        before = threadgroup.ThreadGroup.add_thread
+        self.conf.config(prune_finished_engine_threads=True,
+                         group=opts.GROUP)
+        logs = self.useFixture(fixtures.FakeLogger(
+            name='heat_glance_props.enginethreads'))
+        self.assertEqual('not-needed', enginethreads.apply(self.conf.conf))
+        self.assertIs(before, threadgroup.ThreadGroup.add_thread)
+        self.assertIs(threadgroup.ThreadGroup, service.ThreadGroup)
+        self.assertIn('nothing was changed', logs.output)
+        self.assertNotIn('drops finished threads', logs.output)
+
+    def test_not_needed_on_a_heat_without_its_own_group(self):
+        # Heat before 25.0.0 has no ThreadGroup of its own.
+        self.useFixture(fixtures.MonkeyPatch(
+            'heat.engine.service.ThreadGroup', fixtures.MonkeyPatch.DELETE))
+        self.conf.config(prune_finished_engine_threads=True,
+                         group=opts.GROUP)
+        self.assertEqual('not-needed', enginethreads.apply(self.conf.conf))
+
+    def test_says_so_when_the_change_did_not_take(self):
+        # The probe runs again after the change; a change that did not
+        # take (here: none is made) is an error in the log, not a claim.
+        from heat.engine import service
+
+        before = service.ThreadGroup.add_thread
+        self.useFixture(fixtures.MonkeyPatch(
+            'heat_glance_props.enginethreads.patch', lambda cls: None))
+        self.conf.config(prune_finished_engine_threads=True,
+                         group=opts.GROUP)
+        logs = self.useFixture(fixtures.FakeLogger(
+            name='heat_glance_props.enginethreads'))
+        self.assertEqual('failed', enginethreads.apply(self.conf.conf))
+        self.assertIs(before, service.ThreadGroup.add_thread)
+        self.assertIn('could not change heat.engine.service.ThreadGroup',
+                      logs.output)
+        self.assertNotIn('drops finished threads first', logs.output)
