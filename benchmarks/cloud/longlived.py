@@ -76,7 +76,7 @@ _LOG_LINE = re.compile(r'^\S+ \S+ (\d+) ([A-Z]+) (\S+) ?(.*)$')
 
 #: Where Python's packages are installed (cut from the paths of a
 #: traceback).
-_SITE = re.compile(r'\S*/site-packages/')
+_SITE = re.compile(r'[^\s"\']*/site-packages/')
 
 #: How many lines of the first failure's traceback are kept.
 _TRACEBACK_LINES = 40
