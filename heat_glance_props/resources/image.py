@@ -67,10 +67,10 @@ class GlanceImage(heat_image.GlanceWebImage):
 
     OWN_PROPERTIES = (
         IMAGE_PROPERTIES, IS_PUBLIC, STORES, ALL_STORES_MUST_SUCCEED,
-        EXPECTED_HASH,
+        EXPECTED_HASH, HIDDEN,
     ) = (
         'properties', 'is_public', 'stores', 'all_stores_must_succeed',
-        'expected_hash',
+        'expected_hash', 'hidden',
     )
 
     _EXPECTED_HASH_KEYS = (
@@ -123,7 +123,10 @@ class GlanceImage(heat_image.GlanceWebImage):
               'strings; numbers and booleans are converted to strings and '
               'a null value means "not set". On stack update the changes '
               'are patched in place with one Glance request; keys that '
-              'the template never set are left alone.'),
+              'the template never set are left alone. A key of a '
+              'first-class property (os_distro, os_version, architecture, '
+              'kernel_id, ramdisk_id) may be set here when that property '
+              'is not set, or is set to the same value.'),
             update_allowed=True,
             default={}
         ),
@@ -186,6 +189,16 @@ class GlanceImage(heat_image.GlanceWebImage):
             update_allowed=True,
             support_status=support.SupportStatus(version='22.0.0')
         ),
+        HIDDEN: properties.Schema(
+            properties.Schema.BOOLEAN,
+            _('Whether the image is hidden from image lists (Glance\'s '
+              'os_hidden): it stays usable by id, e.g. to boot servers '
+              'or rebuild them, while "openstack image list" shows it '
+              'only with --hidden. Changed in place.'),
+            default=False,
+            update_allowed=True,
+            support_status=support.SupportStatus(version='22.0.0')
+        ),
     })
 
     def validate(self):
@@ -197,8 +210,8 @@ class GlanceImage(heat_image.GlanceWebImage):
         # offline "heat-glance-props validate".
         mode, catalog_files = opts.settings()
         try:
-            review = catalog.review(maps, self.FREE_PROPERTIES, mode,
-                                    catalog_files)
+            review = catalog.review(maps, plan.first_class(self.properties),
+                                    mode, catalog_files)
         except catalog.CatalogError as exc:
             self._invalid(exc)
         for finding in review.warnings:

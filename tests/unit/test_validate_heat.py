@@ -557,10 +557,10 @@ class ParametersWithoutValueTest(ScriptTestCase):
             "'properties' has value 'floppy'",
             "plain/inner: note: warning: key 'note' in 'properties' has a "
             "value of 300 bytes",
-            "special/inner: os_glance_x: error: key 'os_glance_x' in "
+            "special/inner: os_glance_x: warning: key 'os_glance_x' in "
             "'extra_properties'",
         ], out)
-        self.assertIn('2 error(s), 1 warning(s) in 2 image resource(s)',
+        self.assertIn('1 error(s), 2 warning(s) in 2 image resource(s)',
                       err)
 
         # A registry entry naming a file that is not there.
