@@ -114,6 +114,26 @@ def create_body(props):
     return body
 
 
+def retyped(old, new):
+    """Maps whose values changed in type only, which Heat's diff misses.
+
+    Heat compares property values with ``==``, for which ``False == 0``
+    and ``1 == 1.0 == True``; Glance stores ``"False"``, ``"0"``,
+    ``"1.0"``: a map changed from ``{a: false}`` to ``{a: 0}`` is a change
+    of the image.
+
+    :returns: the names of the map properties whose normalised maps differ
+        although the template values compare equal.
+    """
+    result = []
+    for name in (EXTRA_PROPERTIES, IMAGE_PROPERTIES):
+        before, after = old.get(name), new.get(name)
+        if (before == after and
+                imageprops.normalise(before) != imageprops.normalise(after)):
+            result.append(name)
+    return result
+
+
 def core_changes(old, new):
     """Changed core attributes (``name``, ...) and their new values.
 

@@ -390,7 +390,17 @@ class GlanceImage(heat_image.GlanceWebImage):
         needs = super(GlanceImage, self)._needs_update(
             after, before, after_props, before_props, prev_resource,
             check_init_complete)
-        return needs or bool(self._pending())
+        return (needs or bool(self._pending()) or
+                bool(plan.retyped(before_props, after_props)))
+
+    def update_template_diff_properties(self, after_props, before_props):
+        diff = super(GlanceImage, self).update_template_diff_properties(
+            after_props, before_props)
+        # Heat's diff compares with ==, for which false == 0: a map whose
+        # values change in type only is still a change of the image.
+        for name in plan.retyped(before_props, after_props):
+            diff[name] = after_props[name]
+        return diff
 
     def get_live_state(self, resource_properties):
         state = super(GlanceImage, self).get_live_state(resource_properties)

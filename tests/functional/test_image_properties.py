@@ -212,6 +212,29 @@ class UpdateTest(base.FunctionalTestCase):
                                              os_version=''))
         self.assertEqual({}, self.props(stk))
 
+    def test_a_value_changed_in_type_only_is_patched(self):
+        # Heat compares template values with ==, where false == 0 and
+        # 1 == 1.0; Glance stores the strings "False", "0", "1.0".
+        stk = self.create_stack(self.template(
+            properties={'a': False, 'n': 1}, extra_properties={'e': True}))
+        image_id = self.image_id(stk)
+        self.assertEqual({'a': 'False', 'n': '1', 'e': 'True'},
+                         self.props(stk))
+        counter = self.counter()
+        self.update_stack(stk, self.template(
+            properties={'a': 0, 'n': 1.0}, extra_properties={'e': 1}))
+        self.assertEqual(image_id, self.image_id(stk))
+        self.assert_patches(counter, image_id, 1, reads=0)
+        self.assertEqual({'a': '0', 'n': '1.0', 'e': '1'}, self.props(stk))
+        # Stored as the new template has them: a check agrees, and the same
+        # template again sends nothing.
+        heat.check(stk)
+        self.assertEqual(('CHECK', 'COMPLETE'), stk.state, stk.status_reason)
+        counter = self.counter()
+        self.update_stack(stk, self.template(
+            properties={'a': 0, 'n': 1.0}, extra_properties={'e': 1}))
+        self.assertEqual(0, counter.count('PATCH'))
+
     def test_extra_properties_share_the_same_path(self):
         stk = self.create_stack(self.template(
             properties={'a': '1'}, extra_properties={'b': 2}))

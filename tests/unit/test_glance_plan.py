@@ -137,6 +137,23 @@ class ChangesTest(testtools.TestCase):
         self.assertEqual(imageprops.Patch(
             {'architecture': 'aarch64'}, ['a', 'b', 'n']), changes.patch)
 
+    def test_values_changed_in_type_only(self):
+        # Heat's diff compares with ==: false == 0, 1 == 1.0 == True.
+        old = props(properties={'a': False, 'n': 1}, extra_properties={})
+        new = props(properties={'a': 0, 'n': 1.0}, extra_properties={})
+        self.assertEqual(old['properties'], new['properties'])
+        self.assertEqual(['properties'], plan.retyped(old, new))
+        self.assertEqual(imageprops.Patch({'a': '0', 'n': '1.0'}, []),
+                         plan.changes(old, new).patch)
+        self.assertEqual(['extra_properties'], plan.retyped(
+            props(extra_properties={'e': True}),
+            props(extra_properties={'e': 1})))
+        # Not the same values (Heat sees those) or the same strings.
+        self.assertEqual([], plan.retyped(PROPS, props(properties={})))
+        self.assertEqual([], plan.retyped(PROPS, dict(PROPS)))
+        self.assertEqual([], plan.retyped(props(properties=None),
+                                          props(properties=None)))
+
     def test_hidden_is_patched_as_os_hidden(self):
         changes = plan.changes(PROPS, props(hidden=True))
         self.assertEqual({'os_hidden': True}, changes.attributes)
