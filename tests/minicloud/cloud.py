@@ -51,6 +51,9 @@ from tests.minicloud import glance
 from tests.minicloud import heat
 from tests.minicloud import keystone
 from tests.minicloud import mariadb
+from tests.minicloud import neutron_stub
+from tests.minicloud import nova
+from tests.minicloud import placement
 from tests.minicloud import rabbitmq
 
 # What the tests and the benchmarks import from here.
@@ -84,9 +87,16 @@ class MiniCloud(object):
                                             self.keystone)
         self.heat = heat.Heat(self.procs, self.mariadb, self.keystone,
                               self.rabbitmq, debug=debug)
+        self.placement = placement.Placement(self.procs, self.mariadb,
+                                             self.keystone)
+        self.neutron = neutron_stub.NeutronStub()
+        self.nova = nova.Nova(self.procs, self.mariadb, self.keystone,
+                              self.rabbitmq, self.placement, self.neutron,
+                              debug=debug)
         #: The OpenStack services, in the order they start; Keystone
         #: first.
-        self.services = (self.keystone, self.glance_service, self.heat)
+        self.services = (self.keystone, self.glance_service,
+                         self.placement, self.neutron, self.nova, self.heat)
         #: Seconds each step of start() took.
         self.timings = {}
 
@@ -158,6 +168,14 @@ class MiniCloud(object):
             started = time.perf_counter()
             service.start()
             self.timings[service.name] = time.perf_counter() - started
+        # The services that start() only spawns (Placement, Nova) are
+        # waited for once all are on their way.
+        for service in self.services[1:]:
+            if hasattr(service, 'wait'):
+                started = time.perf_counter()
+                service.wait()
+                self.timings[service.name + '-wait'] = (
+                    time.perf_counter() - started)
 
     def stop(self):
         """Stop every process (in reverse order); keeps the state dir."""
