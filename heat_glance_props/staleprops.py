@@ -171,12 +171,14 @@ def _status(exc):
 def _get(proxy, path, what, **kwargs):
     """A raw GET through an SDK proxy: its JSON body, or an Error."""
     from keystoneauth1 import exceptions as ks_exc
+    from openstack import exceptions as sdk_exc
 
     try:
         resp = proxy.get(path, raise_exc=False, **kwargs)
-    except ks_exc.EndpointNotFound as exc:
-        raise NoEndpoint(_('the cloud has no %(what)s endpoint (%(exc)s)') %
-                         {'what': what, 'exc': exc})
+    except (ks_exc.EndpointNotFound,
+            sdk_exc.ServiceDisabledException) as exc:
+        raise NoEndpoint(_('%(what)s: the cloud has no endpoint for it '
+                           '(%(exc)s)') % {'what': what, 'exc': exc})
     except ks_exc.ClientException as exc:
         raise Error(_('%(what)s: %(exc)s') % {'what': what, 'exc': exc})
     if resp.status_code == 404:
@@ -229,11 +231,8 @@ def check_compute(conn):
 
 
 def _proxy(conn, service):
-    try:
-        return getattr(conn, service)
-    except Exception as exc:
-        raise NoEndpoint(_('the cloud has no %(service)s endpoint '
-                           '(%(exc)s)') % {'service': service, 'exc': exc})
+    """The SDK's proxy of a service; its endpoint is found when used."""
+    return getattr(conn, service)
 
 
 def image(conn, ref):

@@ -66,6 +66,8 @@ debug = %(debug)s
 # Periodic tasks (the scheduler's host discovery) start at once, not
 # after a random delay of up to a minute.
 periodic_fuzzy_delay = 0
+# Room on the fake host (8 vCPUs) for 128 servers of the 1-vCPU flavor.
+initial_cpu_allocation_ratio = 16.0
 
 [api]
 auth_strategy = keystone

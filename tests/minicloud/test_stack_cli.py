@@ -31,6 +31,7 @@ import yaml
 
 from tests.harness import glance as harness_glance
 from tests.minicloud import cloud as minicloud
+from tests.minicloud import shared
 
 TEMPLATE = os.path.join(minicloud.REPO_ROOT, 'heat_templates',
                         'image_properties.yaml')
@@ -70,13 +71,9 @@ class MiniCloudStackTest(testtools.TestCase):
     @classmethod
     def setUpClass(cls):
         super(MiniCloudStackTest, cls).setUpClass()
-        if os.environ.get('HGP_SKIP_MINICLOUD') == '1':
-            raise cls.skipException('HGP_SKIP_MINICLOUD=1')
-        cls.cloud = minicloud.MiniCloud()
-        # stop() runs even when start() or a test fails; the processes
-        # also die with this test process (parent-death signal).
-        cls.addClassCleanup(cls.cloud.destroy)
-        cls.cloud.start()
+        # The tier's one cloud (tests.minicloud.shared), stopped when the
+        # test process ends.
+        cls.cloud = shared.cloud()
 
     def setUp(self):
         super(MiniCloudStackTest, self).setUp()
