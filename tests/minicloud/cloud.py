@@ -10,7 +10,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""A small OpenStack cloud on 127.0.0.1: Keystone, Glance, Heat, RabbitMQ.
+"""A small OpenStack cloud on 127.0.0.1: Keystone, Glance, Heat, Nova.
 
 Everything runs from this virtualenv (and RabbitMQ and MariaDB from the
 operating system's packages) as child processes, with its state in one
@@ -23,6 +23,9 @@ temporary directory. One module per service:
   its web-download imports read from;
 - :mod:`.heat`: heat-api and heat-engine, with the plugin loaded through
   ``plugin_dirs``;
+- :mod:`.placement`, :mod:`.nova` and :mod:`.neutron_stub`: Placement,
+  Nova with its fake virt driver, and the stand-in for Neutron's port
+  listing;
 - :mod:`.common`: processes, waits and passwords.
 
 :class:`MiniCloud` starts them side by side where they do not depend on
@@ -30,8 +33,10 @@ each other. An OpenStack service is an object with ``name``,
 ``database`` (or None), ``users`` (its Keystone users), ``prepare()``
 (configuration and schema: run in a thread, beside the others'),
 ``start()`` (in the main thread), ``endpoints()``, ``stop()`` and,
-optionally, ``register_in_keystone(ks, roles)``; adding one is adding its
-module and a line in :meth:`MiniCloud.__init__`.
+optionally, ``register_in_keystone(ks, roles)`` and ``wait()`` (called
+once every service has started, for a service whose ``start()`` only
+spawns its processes); adding one is adding its module and a line in
+:meth:`MiniCloud.__init__`.
 
 ``python -m tests.minicloud.cloud`` starts it, prints the environment for
 the ``openstack`` command and stops everything on Ctrl-C.
@@ -232,6 +237,8 @@ def main(argv=None):
         print('# e.g. openstack stack create --wait -t '
               'heat_templates/image_properties.yaml --parameter '
               'image_url=%s demo' % url)
+        print('# servers (no network): openstack server create --flavor '
+              '%s --image IMAGE --nic none NAME' % cloud.nova.flavor['name'])
         sys.stdout.flush()
         while True:
             time.sleep(3600)

@@ -90,6 +90,12 @@ workers = 1
 # "nova-manage cell_v2 discover_hosts" does), every N seconds.
 discover_hosts_in_cells_interval = 2
 
+[quota]
+# The tests boot many small servers at once as the member.
+instances = 200
+cores = 200
+ram = 51200
+
 [oslo_concurrency]
 lock_path = %(dir)s/lock
 

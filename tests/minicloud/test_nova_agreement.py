@@ -36,6 +36,7 @@ shows its first 255 bytes, cut at a whole character.
 """
 
 import collections
+from concurrent import futures
 import json
 import os
 import time
@@ -53,8 +54,46 @@ Case = collections.namedtuple('Case', ['key', 'value', 'kind'])
 #: boot of their own; a group Nova does not take is booted key by key.
 GROUP = 8
 
+#: Requests sent at the same time (threads, each with its own session).
+WORKERS = 4
+
 #: A value Nova's schema never takes for an enumeration or an integer.
 BAD = 'not-a-value'
+
+#: Keys that are properties of the resource itself (``os_distro: x``
+#: beside ``properties``, not in it): the template sets them there.
+FIRST_CLASS = ('architecture', 'os_distro', 'os_version', 'kernel_id',
+               'ramdisk_id')
+
+#: A value of 256 bytes (128 two-byte letters), on a key of the
+#: ``properties`` map and on a property of the resource.
+LONG = '\u00e9' * 128
+LONG_KEYS = ('os_command_line', 'os_distro')
+
+#: Where validate and Nova disagree today, and why. The resource checks
+#: only its ``properties`` and ``extra_properties`` maps against the
+#: catalog, not its own properties that Glance stores as image properties
+#: (``architecture``, ``os_distro``, ...): validate accepts what Nova's
+#: schema refuses there. Reported; remove an entry when it is fixed (the
+#: test fails until then).
+KNOWN = {
+    ('architecture', BAD): 'validate accepts it, Nova: field-error',
+}
+
+#: Values validate accepts that Nova refuses with this image and the
+#: test's flavor (1 vCPU, no extra specs) for another reason than its
+#: schema: a 400 that names what else it needs. Not a value error.
+NEEDS_MORE = {
+    ('hw_cpu_max_cores', '-1'): 'exceeds the limits of the flavor or image',
+    ('hw_cpu_max_sockets', '-1'):
+        'exceeds the limits of the flavor or image',
+    ('hw_cpu_max_threads', '-1'):
+        'exceeds the limits of the flavor or image',
+    ('hw_cpu_thread_policy', 'prefer'):
+        'in a non dedicated cpu pinning policy',
+    ('hw_locked_memory', 'yes'): 'when mem_page_size is not set',
+    ('hw_mem_encryption', 'yes'): "doesn't have the 'hw_firmware_type'",
+}
 
 #: Nova's own error for an image property its schema refuses
 #: (nova/compute/api.py, _get_image_meta_obj).
@@ -95,7 +134,8 @@ def cases():
             result.append(Case(key, 'yes', 'valid'))
             result.append(Case(key, 'maybe', 'invalid'))
     # 128 two-byte letters: 256 bytes; Nova keeps 127 of them.
-    result.append(Case('os_distro', '\u00e9' * 128, 'long'))
+    for key in LONG_KEYS:
+        result.append(Case(key, LONG, 'long'))
     return result
 
 
@@ -105,13 +145,15 @@ class AgreementTest(test_nova.NovaTestCase):
         """validate's findings, by case: ``(level, message)`` or None."""
         resources = {}
         for i, case in enumerate(all_cases):
-            resources['case%03d' % i] = {
-                'type': 'OS::Glance::Image',
-                'properties': {
-                    'name': 'agreement', 'disk_format': 'raw',
-                    'container_format': 'bare',
-                    'location': {'get_param': 'image_url'},
-                    'properties': {case.key: case.value}}}
+            props = {'name': 'agreement', 'disk_format': 'raw',
+                     'container_format': 'bare',
+                     'location': {'get_param': 'image_url'}}
+            if case.key in FIRST_CLASS:
+                props[case.key] = case.value
+            else:
+                props['properties'] = {case.key: case.value}
+            resources['case%03d' % i] = {'type': 'OS::Glance::Image',
+                                         'properties': props}
         path = self.write_template({
             'heat_template_version': '2021-04-16',
             'parameters': {'image_url': {'type': 'string'}},
@@ -207,10 +249,11 @@ class AgreementTest(test_nova.NovaTestCase):
 
     def boot_groups(self, groups):
         """Boot one server per group of cases; outcome of each group."""
-        posted = []
-        for group in groups:
+        def post(group):
             image_id = self.image(dict((c.key, c.value) for c in group))
-            posted.append((group, self.post_server(image_id)))
+            return group, self.post_server(image_id)
+
+        posted = list(self.pool.map(post, groups))
         created = [result[1] for _g, result in posted
                    if result[0] == 'created']
         settled = self.settle(created)
@@ -224,19 +267,35 @@ class AgreementTest(test_nova.NovaTestCase):
                 outcomes[group] = (kind, result[1])
         return outcomes
 
+    def boot_one_by_one(self, chunk):
+        """Boot each case on one image: ``{case: POST result}``."""
+        image_id = self.image({})
+        old = {}
+        results = {}
+        for case in chunk:
+            new = {case.key: case.value}
+            self.set_properties(image_id, old, new)
+            old = new
+            results[case] = self.post_server(image_id)
+        return results
+
     def nova_outcomes(self, to_take, to_refuse):
         """What Nova does with each case: ``{case: (kind, detail)}``.
 
         ``to_take`` (the cases validate accepts or refuses only on
         purpose) are booted in groups of different keys, and key by key
-        where a group is not ACTIVE; ``to_refuse`` one by one on one
+        where Nova refuses a group; ``to_refuse`` one by one on one
         image whose properties are replaced before each boot (Nova reads
         an image's properties when the boot request comes in).
         """
         outcomes = {}
-        groups = []
+        # The long values alone: their servers show what Nova kept.
+        groups = [[c] for c in to_take if c.kind == 'long']
+        first = len(groups)
         for case in to_take:
-            for group in groups:
+            if case.kind == 'long':
+                continue
+            for group in groups[first:]:
                 if len(group) < GROUP and case.key not in [
                         c.key for c in group]:
                     group.append(case)
@@ -246,7 +305,10 @@ class AgreementTest(test_nova.NovaTestCase):
         retry = []
         for group, outcome in self.boot_groups(
                 [tuple(g) for g in groups]).items():
-            if outcome[0] == 'accepted':
+            # Nova checks every value against its schema before it
+            # schedules: a group the fake host cannot take
+            # (NoValidHost) passed that check, key by key.
+            if outcome[0] in ('accepted', 'no-valid-host'):
                 for case in group:
                     outcomes[case] = outcome
             else:
@@ -255,20 +317,16 @@ class AgreementTest(test_nova.NovaTestCase):
             outcomes[group[0]] = outcome
         self.delete_servers()
 
-        image_id = self.image({})
-        old = {}
         created = {}
-        for case in to_refuse:
-            new = {case.key: case.value}
-            self.set_properties(image_id, old, new)
-            old = new
-            result = self.post_server(image_id)
-            if result[0] == 'created':
-                created[result[1]] = case
-            else:
-                outcomes[case] = (
-                    'field-error' if FIELD_ERROR in result[1]
-                    else 'refused', result[1])
+        chunks = [to_refuse[i::WORKERS] for i in range(WORKERS)]
+        for results in self.pool.map(self.boot_one_by_one, chunks):
+            for case, result in results.items():
+                if result[0] == 'created':
+                    created[result[1]] = case
+                else:
+                    outcomes[case] = (
+                        'field-error' if FIELD_ERROR in result[1]
+                        else 'refused', result[1])
         for server_id, outcome in self.settle(list(created)).items():
             outcomes[created[server_id]] = outcome
         return outcomes
@@ -296,10 +354,15 @@ class AgreementTest(test_nova.NovaTestCase):
             kind, detail = outcomes[case]
             detail = detail if isinstance(detail, str) else ''
             took = kind in ('accepted', 'no-valid-host', 'refused')
-            if level != 'error' or self.stricter(case):
+            if level != 'error':
                 if not took:
-                    wrong.append((case, 'validate: %s; Nova: %s (%s)' % (
-                        message or 'accepted', kind, detail)))
+                    wrong.append((case, 'validate accepts it, Nova: %s '
+                                  '(%s)' % (kind, detail)))
+            elif self.stricter(case):
+                if not took:
+                    wrong.append((case, 'validate refuses it on purpose '
+                                  '(%s), Nova: %s (%s)' % (message, kind,
+                                                           detail)))
             elif kind != 'field-error':
                 wrong.append((case, 'validate refuses it (%s); Nova: %s '
                               '(%s)' % (message, kind, detail)))
@@ -308,6 +371,8 @@ class AgreementTest(test_nova.NovaTestCase):
     def test_validate_agrees_with_nova(self):
         self.servers = []
         self.addCleanup(self.delete_servers)
+        self.pool = futures.ThreadPoolExecutor(WORKERS)
+        self.addCleanup(self.pool.shutdown)
         all_cases = cases()
         findings = self.validate(all_cases)
         refused = [c for c in all_cases
@@ -322,8 +387,21 @@ class AgreementTest(test_nova.NovaTestCase):
                 outcomes[c][1] if isinstance(outcomes[c][1], str) else '')
             for c in all_cases)))
 
-        self.assertEqual([], self.disagreements(all_cases, findings,
-                                                outcomes))
+        wrong = self.disagreements(all_cases, findings, outcomes)
+        self.assertEqual(sorted(KNOWN), sorted((c.key, c.value)
+                                               for c, _r in wrong))
+        for case, reason in wrong:
+            self.assertTrue(reason.startswith(KNOWN[case.key, case.value]),
+                            reason)
+        # Nova's refusals of values validate accepts are the known
+        # combinations with the flavor, each with Nova's reason.
+        needs_more = dict(((c.key, c.value), outcomes[c][1])
+                          for c in all_cases
+                          if outcomes[c][0] == 'refused' and
+                          c not in refused)
+        self.assertEqual(sorted(NEEDS_MORE), sorted(needs_more))
+        for case, reason in NEEDS_MORE.items():
+            self.assertIn(reason, needs_more[case])
         # Every kind of case was generated; every value refused for
         # Nova's own reasons met Nova's 400, and validate was stricter
         # than Nova only on purpose.
@@ -332,20 +410,27 @@ class AgreementTest(test_nova.NovaTestCase):
             self.assertGreater(kinds[kind], 0, kind)
         self.assertTrue(to_refuse)
         self.assertEqual(
-            sorted(to_refuse),
+            sorted(to_refuse + [c for c in all_cases
+                                if (c.key, c.value) in KNOWN]),
             sorted(c for c in all_cases if outcomes[c][0] == 'field-error'))
         self.assertEqual([], [c for c in all_cases if c.kind == 'valid'
                               and c in refused])
 
-        # Over 255 bytes: a warning of validate; Nova shows the value cut
-        # at a whole character.
-        long_case = [c for c in all_cases if c.kind == 'long'][0]
-        self.assertEqual('warning', findings[long_case][0])
-        self.assertIn('Nova keeps only the first 255 bytes',
-                      findings[long_case][1])
-        server = outcomes[long_case][1]
-        self.assertEqual('\u00e9' * 127,
-                         server['image']['properties']['os_distro'])
+        # Over 255 bytes: a warning of validate in ``properties``; Nova
+        # shows the value cut at a whole character. (validate does not
+        # check the resource's own os_distro: no warning there, the gap
+        # of KNOWN.)
+        for key in LONG_KEYS:
+            case = Case(key, LONG, 'long')
+            if key in FIRST_CLASS:
+                self.assertNotIn(case, findings)
+            else:
+                self.assertEqual('warning', findings[case][0])
+                self.assertIn('Nova keeps only the first 255 bytes',
+                              findings[case][1])
+            server = outcomes[case][1]
+            self.assertEqual('\u00e9' * 127,
+                             server['image']['properties'][key])
 
         # A planted disagreement: an entry edited by hand (as an extra
         # catalog file, which replaces the entry) that takes a value Nova
@@ -360,5 +445,7 @@ class AgreementTest(test_nova.NovaTestCase):
         wrong = self.disagreements(all_cases,
                                    self.validate(all_cases, planted),
                                    outcomes)
-        self.assertEqual([('hw_disk_bus', BAD), ('hw_disk_bus', valid)],
-                         sorted((c.key, c.value) for c, _r in wrong))
+        self.assertEqual(
+            sorted(list(KNOWN) + [('hw_disk_bus', BAD),
+                                  ('hw_disk_bus', valid)]),
+            sorted((c.key, c.value) for c, _r in wrong))
