@@ -31,6 +31,7 @@ show``); :data:`FLAVOR` is the small flavor the tests boot with.
 import os
 import shutil
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -160,6 +161,8 @@ class Nova(object):
         self._services = {}
         #: The flavor of :data:`FLAVOR`, as Nova made it.
         self.flavor = None
+        #: Seconds each nova-manage command of :meth:`prepare` took.
+        self.timings = {}
 
     def log(self, binary):
         """The log file of one Nova service (``nova-compute``, ...)."""
@@ -224,8 +227,12 @@ class Nova(object):
         run = self.procs.run
 
         def manage(conf, *args):
-            return run([common.venv_bin('nova-manage'), '--config-file',
-                        conf] + list(args), env)
+            started = time.perf_counter()
+            out = run([common.venv_bin('nova-manage'), '--config-file',
+                       conf] + list(args), env)
+            name = ' '.join(args[:2]) + (' (cell0)' if conf == cell0 else '')
+            self.timings[name] = time.perf_counter() - started
+            return out
 
         def api_and_cells():
             manage(self.conf, 'api_db', 'sync')

@@ -116,6 +116,17 @@ class CloudTestCase(testtools.TestCase):
             yaml.safe_dump(tmpl, f)
         return path
 
+    def raw_image(self, image_id):
+        """The image as Glance's API returns it to the member."""
+        return self.session().get(
+            '%s/v2/images/%s' % (self.cloud.glance.url, image_id)).json()
+
+    def image_creates(self):
+        """How many images the cloud's Glance has created so far."""
+        return sum(1 for kind, _path, status in
+                   self.cloud.glance.image_events()
+                   if kind == 'create' and status < 300)
+
     def session(self, user=minicloud.MEMBER_USER):
         """A keystoneauth session of ``user`` (one per thread)."""
         key = (user, threading.get_ident())

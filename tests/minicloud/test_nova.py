@@ -115,7 +115,7 @@ class NovaJourneyTest(NovaTestCase):
                                            name)['outputs'])
         image_id = outputs['image_id']
         stack_server = outputs['server_id']
-        created = self.glance_image(image_id)['created_at']
+        created = self.raw_image(image_id)['created_at']
 
         # A second server from the image, before the update (it will be
         # rebuilt).
@@ -151,7 +151,7 @@ class NovaJourneyTest(NovaTestCase):
         self.assertEqual('UPDATE_COMPLETE', self.openstack_json(
             'stack', 'show', name)['stack_status'])
         # The same image, by Glance's own records.
-        image = self.glance_image(image_id)
+        image = self.raw_image(image_id)
         self.assertEqual(created, image['created_at'])
         self.assertEqual('128', image['hw_video_ram'])
         self.assertEqual(creates, self.image_creates())
@@ -206,15 +206,6 @@ class NovaJourneyTest(NovaTestCase):
         self.assertEqual([stack_server],
                          [s['id'] for s in found[0]['servers']
                           if s['stale']])
-
-    def glance_image(self, image_id):
-        return self.session().get('%s/v2/images/%s' % (
-            self.cloud.glance.url, image_id)).json()
-
-    def image_creates(self):
-        return sum(1 for kind, _path, status in
-                   self.cloud.glance.image_events()
-                   if kind == 'create' and status < 300)
 
 
 class _OldNovaHandler(http.server.BaseHTTPRequestHandler):

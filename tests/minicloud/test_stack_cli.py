@@ -18,15 +18,10 @@ the member user ``demo``, except where a check needs the raw HTTP status.
 Set ``HGP_SKIP_MINICLOUD=1`` to skip this tier on purpose.
 """
 
-import json
 import os
 import time
 import uuid
 
-from keystoneauth1.identity import v3
-from keystoneauth1 import session as ks_session
-import testtools
-from testtools import content
 import yaml
 
 from tests.harness import glance as harness_glance
@@ -63,49 +58,10 @@ def as_text(props):
     return dict((k, str(v)) for k, v in props.items())
 
 
-class MiniCloudStackTest(testtools.TestCase):
+class MiniCloudStackTest(shared.CloudTestCase):
     """Real Keystone, Glance, heat-api, heat-engine and RabbitMQ."""
 
-    cloud = None
-
-    @classmethod
-    def setUpClass(cls):
-        super(MiniCloudStackTest, cls).setUpClass()
-        # The tier's one cloud (tests.minicloud.shared), stopped when the
-        # test process ends.
-        cls.cloud = shared.cloud()
-
-    def setUp(self):
-        super(MiniCloudStackTest, self).setUp()
-        self.addOnException(self._attach_logs)
-
-    def _attach_logs(self, exc_info):
-        for name in ('heat/heat-engine.log', 'heat/heat.log'):
-            path = self.cloud.path(name)
-            if os.path.exists(path):
-                with open(path, errors='replace') as f:
-                    tail = f.read()[-20000:]
-                self.addDetail(name, content.text_content(tail))
-
     # -- helpers --------------------------------------------------------
-
-    def openstack(self, *args, user=minicloud.MEMBER_USER, check=True):
-        proc = self.cloud.openstack(*args, user=user)
-        if check:
-            self.assertEqual(0, proc.returncode, 'openstack %s failed:\n%s' % (
-                ' '.join(args), proc.stderr))
-        return proc
-
-    def openstack_json(self, *args, user=minicloud.MEMBER_USER):
-        proc = self.openstack(*(args + ('-f', 'json')), user=user)
-        return json.loads(proc.stdout)
-
-    def write_template(self, tmpl):
-        path = os.path.join(self.cloud.workdir,
-                            'tmpl-%s.yaml' % uuid.uuid4().hex)
-        with open(path, 'w') as f:
-            yaml.safe_dump(tmpl, f)
-        return path
 
     def create_stack(self, prefix, template, url):
         """``openstack stack create --wait``; deleted when the test ends."""
@@ -127,25 +83,11 @@ class MiniCloudStackTest(testtools.TestCase):
     def image(self, image_id):
         return self.openstack_json('image', 'show', image_id)
 
-    def raw_image(self, image_id):
-        """The image as Glance's API returns it to the member."""
-        return self.member_session().get(
-            '%s/v2/images/%s' % (self.cloud.glance.url, image_id)).json()
-
     def assert_properties(self, expected, image_id):
         """The image's free properties are exactly ``expected``."""
         self.assertEqual(expected, free_properties(self.raw_image(image_id)))
         self.assertEqual(expected,
                          as_text(free_properties(self.image(image_id))))
-
-    def member_session(self):
-        auth = v3.Password(auth_url=self.cloud.keystone_url,
-                           username=minicloud.MEMBER_USER,
-                           password=self.cloud.passwords['demo'],
-                           project_name=minicloud.MEMBER_PROJECT,
-                           user_domain_id='default',
-                           project_domain_id='default')
-        return ks_session.Session(auth=auth)
 
     # -- tests ----------------------------------------------------------
 
@@ -245,7 +187,7 @@ class MiniCloudStackTest(testtools.TestCase):
         name = 'bad-%s' % uuid.uuid4().hex[:8]
 
         # The raw API answer: 400 and a message that names the key.
-        sess = self.member_session()
+        sess = self.session()
         with open(self.write_template(tmpl)) as f:
             body = f.read()
         resp = sess.post(
@@ -267,12 +209,6 @@ class MiniCloudStackTest(testtools.TestCase):
         self.assertIn('os_glance_secret', proc.stderr)
         self.assertNotIn(name, self.openstack(
             'stack', 'list', '-f', 'value', '-c', 'Stack Name').stdout)
-
-    def image_creates(self):
-        """How many images the cloud's Glance has created so far."""
-        return sum(1 for kind, _path, status in
-                   self.cloud.glance.image_events()
-                   if kind == 'create' and status < 300)
 
     def physical_id(self, name):
         return self.openstack_json('stack', 'resource', 'show', name,
