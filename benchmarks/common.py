@@ -10,10 +10,51 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""What the in-process and the service benchmarks share."""
+"""What the scenarios of both benchmarks share: keys, runs, requests."""
 
-import json
-import os
+import re
+import statistics
+
+#: Free property keys the benchmarks set (other keys on an image belong
+#: to Glance or to a client library).
+KEY_PREFIX = 'bench_'
+
+#: Image ids in request paths are replaced by this, so runs compare.
+ID = '{id}'
+
+_UUID = re.compile(r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-'
+                   r'[0-9a-f]{12}')
+
+#: Requests a client makes to learn the API, not to do the work.
+_DISCOVERY = re.compile(r'^/(versions/?)?$|^/v2/?$|^/v2/schemas/')
+
+
+class BenchmarkError(Exception):
+    """A benchmarked operation did not do what it should."""
+
+
+def fail(message, *args):
+    raise BenchmarkError(message % args if args else message)
+
+
+def key(i):
+    return '%s%03d' % (KEY_PREFIX, i)
+
+
+def props(n, value='v0'):
+    """``n`` free properties, all set to ``value``."""
+    return dict((key(i), value) for i in range(n))
+
+
+def free_properties(image):
+    """The benchmark's own keys of an image (a dict of its fields)."""
+    return dict((k, v) for k, v in image.items() if k.startswith(KEY_PREFIX))
+
+
+def median(values):
+    """The median of the values that are not None (None if none are)."""
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
 
 
 def alternate(sides, reps):
@@ -31,25 +72,22 @@ def alternate(sides, reps):
     return results
 
 
-def round_results(value):
-    """Floats of a result tree rounded to 4 digits, for the JSON."""
-    if isinstance(value, float):
-        return round(value, 4)
-    if isinstance(value, dict):
-        return dict((k, round_results(v)) for k, v in value.items())
-    if isinstance(value, list):
-        return [round_results(v) for v in value]
-    return value
+def describe_requests(requests, keep=None):
+    """Glance's requests of one operation, API discovery kept apart.
 
-
-def save_json(results, output):
-    """Write a run's results (rounded) to ``output``."""
-    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
-    with open(output, 'w') as f:
-        json.dump(round_results(results), f, indent=1, sort_keys=True)
-        f.write('\n')
-
-
-def column_widths(headers, rows):
-    """The width of each column of a text table."""
-    return [max(len(str(c)) for c in col) for col in zip(headers, *rows)]
+    ``requests`` is ``[(method, path)]``; ids in the paths become
+    :data:`ID`. ``keep`` bounds the list of requests kept (their counts
+    are always whole).
+    """
+    requests = [[method, _UUID.sub(ID, path)] for method, path in requests]
+    work = [r for r in requests if not _DISCOVERY.match(r[1])]
+    by_method = {}
+    for method, _path in work:
+        by_method[method] = by_method.get(method, 0) + 1
+    return {
+        'requests': work if keep is None else work[:keep],
+        'count': len(work),
+        'writes': len([r for r in work if r[0] != 'GET']),
+        'by_method': by_method,
+        'discovery': len(requests) - len(work),
+    }

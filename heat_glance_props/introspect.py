@@ -33,6 +33,7 @@ except ImportError:  # oslo.utils < 7.3.0 (2024.1) has no format inspector
     format_inspector = None
 
 from heat_glance_props._i18n import _
+from heat_glance_props import urlfilter
 
 GiB = 1024 ** 3
 
@@ -104,6 +105,17 @@ class ImageError(Exception):
     """The image cannot be read or recognised."""
 
 
+class LocationRefused(ImageError):
+    """The URL filter let no request go to the image (or a redirect)."""
+
+    def __init__(self, url, reason):
+        self.url = url
+        self.reason = reason
+        super(LocationRefused, self).__init__(
+            _('%(url)s was not read: %(reason)s') % {'url': url,
+                                                     'reason': reason})
+
+
 #: (name, magic bytes at offset 0, what decompresses it)
 COMPRESSIONS = (
     ('gzip', b'\x1f\x8b', 'gunzip'),
@@ -160,10 +172,20 @@ class RemoteImage(object):
     of ``206``) is read as one stream instead, and closed as soon as the
     reader is done with it. Redirects are followed (by urllib, at most
     10). No more than ``max_bytes`` are read in all.
+
+    With a ``url_filter`` (:class:`heat_glance_props.urlfilter.URLFilter`,
+    what heat-engine uses), every request and every redirect goes only
+    where the filter lets it, each connection to an address it checked,
+    and never through a proxy; a refusal raises :class:`LocationRefused`.
+    Without one (the command line: the user's own request), any URL is
+    read, through the proxy of the environment if there is one.
     """
 
-    def __init__(self, url, max_bytes=MAX_BYTES, timeout=TIMEOUT):
+    def __init__(self, url, max_bytes=MAX_BYTES, timeout=TIMEOUT,
+                 url_filter=None):
         self.url = url
+        self._opener = (urlfilter.opener(url_filter) if url_filter
+                        else urllib.request.build_opener())
         self.max_bytes = max_bytes
         self.timeout = timeout
         self.position = 0
@@ -181,7 +203,9 @@ class RemoteImage(object):
             'User-Agent': 'heat-glance-props'})
         self.requests += 1
         try:
-            return urllib.request.urlopen(request, timeout=self.timeout)
+            return self._opener.open(request, timeout=self.timeout)
+        except urlfilter.Refused as exc:
+            raise LocationRefused(self.url, str(exc))
         except urllib.error.HTTPError as exc:
             if exc.code == 416:   # the image is shorter than start
                 exc.close()
@@ -301,13 +325,14 @@ def _read(path):
         raise UnsafeImage(path, [str(exc)])
 
 
-def _read_url(url, max_bytes, timeout):
+def _read_url(url, max_bytes, timeout, url_filter):
     """Run the inspectors over as much of a remote image as they need.
 
     :returns: ``(inspector, head, reader)``.
     """
     _need_inspector()
-    reader = RemoteImage(url, max_bytes=max_bytes, timeout=timeout)
+    reader = RemoteImage(url, max_bytes=max_bytes, timeout=timeout,
+                         url_filter=url_filter)
     wrapper = format_inspector.InspectWrapper(reader)
     head = b''
     try:
@@ -371,12 +396,13 @@ def _vmdk_properties(inspector, notes):
     return props
 
 
-def inspect(path, max_bytes=MAX_BYTES, timeout=TIMEOUT):
+def inspect(path, max_bytes=MAX_BYTES, timeout=TIMEOUT, url_filter=None):
     """Inspect a disk image file, or an image at an http(s) URL.
 
     A URL is read with :class:`RemoteImage`: only as far as the format
     inspector needs (at most ``max_bytes``, each request with
-    ``timeout``).
+    ``timeout``), only where ``url_filter`` lets requests go when there
+    is one.
 
     :returns: a :class:`Result`: ``disk_format`` and ``container_format``
         for Glance, ``min_disk`` in GiB (virtual size rounded up; None if
@@ -387,10 +413,13 @@ def inspect(path, max_bytes=MAX_BYTES, timeout=TIMEOUT):
         file, external data file, extents outside the file, unsupported
         subformat, ...) or the content matches more than one format.
     :raises CompressedImage: for a gzip, xz, bzip2 or zstd file.
+    :raises LocationRefused: when ``url_filter`` refuses the URL or a
+        redirect.
     :raises ImageError: when the file cannot be read.
     """
     if is_url(path):
-        inspector, head, reader = _read_url(path, max_bytes, timeout)
+        inspector, head, reader = _read_url(path, max_bytes, timeout,
+                                            url_filter)
     else:
         (inspector, head), reader = _read(path), None
     if inspector is None:

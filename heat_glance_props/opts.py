@@ -13,13 +13,33 @@
 """Options of the ``[glance_properties]`` group of heat.conf."""
 
 import copy
+import ipaddress
 
 from oslo_config import cfg
+from oslo_config import types
 
 from heat_glance_props._i18n import _
 from heat_glance_props import catalog
+from heat_glance_props import urlfilter
 
 GROUP = 'glance_properties'
+
+
+class _Network(types.ConfigType):
+    """An IP network in CIDR notation (10.1.0.0/16, fd00::/8)."""
+
+    def __init__(self):
+        super(_Network, self).__init__(type_name='network value')
+
+    def __call__(self, value):
+        try:
+            return str(ipaddress.ip_network(str(value).strip()))
+        except ValueError as exc:
+            raise ValueError(_('not an IP network: %s') % exc)
+
+    def _formatter(self, value):
+        return str(value)
+
 
 OPTS = [
     cfg.StrOpt(
@@ -58,13 +78,17 @@ OPTS = [
         ],
         help=_('Whether OS::Glance::Image checks the data at "location" '
                'against "disk_format" before it asks Glance to import '
-               'it. Off by default: the check makes heat-engine itself '
-               'send HTTP requests to URLs that template authors choose, '
-               'from heat-engine\'s place in the network (Glance\'s '
-               'web-download filters, [import_filtering_opts], do not '
-               'apply to it), and adds the time of those requests to each '
-               'create. Data that heat-engine cannot read never makes a '
-               'create fail.')),
+               'it, and reads it again to explain an import that failed '
+               'with no useful reason. Off by default: the check makes '
+               'heat-engine itself send HTTP requests to URLs that '
+               'template authors choose, from heat-engine\'s place in the '
+               'network, and adds the time of those requests to each '
+               'create. Those requests go only where the filter options '
+               'below (allowed_schemes to allowed_networks, the rules of '
+               'Glance\'s [import_filtering_opts] and stricter) let them; '
+               'a location they refuse is not checked (a warning says '
+               'why). Data that heat-engine cannot or may not read never '
+               'makes a create fail.')),
     cfg.IntOpt(
         'location_check_max_bytes',
         default=64 * 1024 * 1024,
@@ -77,6 +101,79 @@ OPTS = [
         min=0.1,
         help=_('Timeout in seconds of each HTTP request of the location '
                'check.')),
+    cfg.ListOpt(
+        'allowed_schemes',
+        item_type=types.String(quotes=True),
+        bounds=True,
+        default=list(urlfilter.DEFAULT_SCHEMES),
+        help=_('Location check URL filter, like the option of this name '
+               'of Glance\'s [import_filtering_opts] (best set to the same '
+               'value): the URL schemes the check may read (it never reads '
+               'any but http and https). When set, disallowed_schemes is '
+               'ignored.')),
+    cfg.ListOpt(
+        'disallowed_schemes',
+        item_type=types.String(quotes=True),
+        bounds=True,
+        default=[],
+        help=_('Location check URL filter, like the option of this name '
+               'of Glance\'s [import_filtering_opts] (best set to the same '
+               'value): URL schemes the check never reads; used only when '
+               'allowed_schemes is empty.')),
+    cfg.ListOpt(
+        'allowed_hosts',
+        item_type=types.HostAddress(),
+        bounds=True,
+        default=[],
+        help=_('Location check URL filter, like the option of this name '
+               'of Glance\'s [import_filtering_opts] (best set to the same '
+               'value): the only hosts (names or IP addresses, as written '
+               'in the URL) the check may read; empty: any host the other '
+               'rules let through. A host listed here may use any of its '
+               'addresses, loopback and private ones included. When set, '
+               'disallowed_hosts is ignored.')),
+    cfg.ListOpt(
+        'disallowed_hosts',
+        item_type=types.HostAddress(),
+        bounds=True,
+        default=[],
+        help=_('Location check URL filter, like the option of this name '
+               'of Glance\'s [import_filtering_opts] (best set to the same '
+               'value): hosts the check never reads, as written in the URL; '
+               'an IP address listed here is also refused when a host name '
+               'resolves to it. Used only when allowed_hosts is empty.')),
+    cfg.ListOpt(
+        'allowed_ports',
+        item_type=types.Integer(min=1, max=65535),
+        bounds=True,
+        default=list(urlfilter.DEFAULT_PORTS),
+        help=_('Location check URL filter, like the option of this name '
+               'of Glance\'s [import_filtering_opts] (best set to the same '
+               'value): the ports the check may connect to. Stricter than '
+               'Glance, a URL without a port is checked with its scheme\'s '
+               'port (80 or 443). When set, disallowed_ports is ignored.')),
+    cfg.ListOpt(
+        'disallowed_ports',
+        item_type=types.Integer(min=1, max=65535),
+        bounds=True,
+        default=[],
+        help=_('Location check URL filter, like the option of this name '
+               'of Glance\'s [import_filtering_opts] (best set to the same '
+               'value): ports the check never connects to; used only when '
+               'allowed_ports is empty.')),
+    cfg.ListOpt(
+        'allowed_networks',
+        item_type=_Network(),
+        bounds=True,
+        default=[],
+        help=_('Location check URL filter (Glance has no option of this '
+               'name). Every address a host resolves to '
+               'is checked before heat-engine connects to it: loopback, '
+               'link-local (the metadata service), private, shared, '
+               'multicast, reserved and other non-global addresses are '
+               'refused, unless the host is listed in allowed_hosts or '
+               'the address lies in one of these networks (CIDR, e.g. '
+               '10.20.0.0/16 for an internal image server).')),
     cfg.BoolOpt(
         'verify_by_download',
         default=True,
@@ -142,3 +239,35 @@ def prune_finished_engine_threads(conf=None):
     conf = cfg.CONF if conf is None else conf
     register_opts(conf)
     return conf[GROUP].prune_finished_engine_threads
+
+
+def location_filter(conf=None):
+    """The location check's URL filter, from the filter options.
+
+    :returns: a :class:`heat_glance_props.urlfilter.URLFilter`.
+    """
+    conf = cfg.CONF if conf is None else conf
+    register_opts(conf)
+    group = conf[GROUP]
+    return urlfilter.URLFilter(
+        allowed_schemes=group.allowed_schemes,
+        disallowed_schemes=group.disallowed_schemes,
+        allowed_hosts=group.allowed_hosts,
+        disallowed_hosts=group.disallowed_hosts,
+        allowed_ports=group.allowed_ports,
+        disallowed_ports=group.disallowed_ports,
+        allowed_networks=group.allowed_networks)
+
+
+def load(config_files):
+    """A config object with the plugin's options from heat.conf files.
+
+    For the command line tools: read from ``config_files`` only.
+    """
+    conf = cfg.ConfigOpts()
+    register_opts(conf)
+    args = []
+    for path in config_files or ():
+        args += ['--config-file', path]
+    conf(args, project='heat', default_config_files=[])
+    return conf

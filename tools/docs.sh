@@ -50,7 +50,11 @@ for target in "${targets[@]}"; do
             'Template syntax' &&
         check doc/build/html/configuration/index.html \
             'glance_properties' 'catalog_mode' &&
-        check doc/build/html/releasenotes.html 'New Features' ||
+        check doc/build/html/releasenotes.html 'New Features' &&
+        check doc/build/html/benchmarks.html \
+            '_images/benchmark-in-place-vs-replacement.svg' \
+            '_images/benchmark-requests-per-operation.svg' \
+            '_images/benchmark-stack-of-images.svg' ||
             { echo "docs failed" >&2; status=1; }
         ;;
     releasenotes)

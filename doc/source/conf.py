@@ -31,6 +31,7 @@ extensions = [
     'oslo_config.sphinxconfiggen',
     # The release notes (releasenotes/notes), read by reno.
     'reno.sphinxext',
+    'benchmark_plots',  # SVG plots of the committed benchmark JSON
 ]
 
 config_generator_config_file = os.path.join(

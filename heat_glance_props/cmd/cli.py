@@ -61,8 +61,14 @@ def _validate(args):
     if args.check_locations:
         from heat_glance_props import precheck
 
+        from heat_glance_props import opts
+
+        # The user's own request reads any URL; --filter-locations applies
+        # heat-engine's URL filter (from --config-file, or its defaults).
         location_check = precheck.LocationCheck(
-            max_bytes=args.max_bytes, timeout=args.timeout)
+            max_bytes=args.max_bytes, timeout=args.timeout,
+            url_filter=opts.location_filter(opts.load(args.config_file))
+            if args.filter_locations else None)
     out = _JsonOutput() if args.format == 'json' else _TextOutput()
     templates = templatefiles.find_templates(args.template)
     if not templates:
@@ -334,14 +340,24 @@ def build_parser():
                             'off; overrides catalog_mode'))
     cmd.add_argument('--config-file', metavar='HEAT_CONF', action='append',
                      default=[],
-                     help=_('read catalog_mode and catalog_files from the '
-                            '[glance_properties] group of this heat.conf '
-                            '(repeatable)'))
+                     help=_('read catalog_mode and catalog_files (and, '
+                            'for --filter-locations, the URL filter) from '
+                            'the [glance_properties] group of this '
+                            'heat.conf (repeatable)'))
     cmd.add_argument('--check-locations', action='store_true',
                      help=_('read the start of the data at each image\'s '
                             'location (HTTP range requests; this needs the '
                             'network) and report an error when it is not '
                             'of the image\'s disk_format'))
+    cmd.add_argument('--filter-locations', action='store_true',
+                     help=_('with --check-locations: read only where '
+                            'heat-engine\'s location check may (the URL '
+                            'filter options of the [glance_properties] '
+                            'group of --config-file, or their defaults); '
+                            'a location it may not read is a warning. '
+                            'Without it, any URL the template names is '
+                            'read: use it for templates you did not '
+                            'write'))
     cmd.add_argument('--max-bytes', metavar='BYTES', type=int,
                      default=None,
                      help=_('with --check-locations or for introspect '

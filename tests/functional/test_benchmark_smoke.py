@@ -14,9 +14,9 @@
 
 This runs ``benchmarks/run.py --smoke`` as a user would (its own Glance,
 1 MiB images, 3 properties, a stack of 3 images) and checks the
-structure of its JSON and the request counts it measured. It never
-checks a time: speed is what the benchmark reports, not what the test
-suite asserts.
+structure of its JSON and the request counts it measured, and that it
+draws its plots (``--plots``). It never checks a time: speed is what the
+benchmark reports, not what the test suite asserts.
 """
 
 import json
@@ -39,14 +39,17 @@ class BenchmarkSmokeTest(testtools.TestCase):
     def test_smoke_run(self):
         with tempfile.TemporaryDirectory() as tmp:
             output = os.path.join(tmp, 'results.json')
+            plots = os.path.join(tmp, 'plots')
             proc = subprocess.run(
-                [sys.executable, SCRIPT, '--smoke', '--output', output],
+                [sys.executable, SCRIPT, '--smoke', '--output', output,
+                 '--plots', plots],
                 cwd=glance.REPO_ROOT, stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT, timeout=300,
                 universal_newlines=True)
             self.assertEqual(0, proc.returncode, proc.stdout)
             with open(output) as f:
                 results = json.load(f)
+            self.check_plots(proc.stdout, plots)
         self.check_table_and_json(proc.stdout, results)
         self.check_in_place_and_replacement(results)
         self.check_plugin_request_counts(results)
@@ -66,6 +69,17 @@ class BenchmarkSmokeTest(testtools.TestCase):
         self.assertGreaterEqual(machine['nproc'], 1)
         self.assertIsNotNone(machine['versions']['glance'])
         self.assertIsNotNone(machine['versions']['openstack-heat'])
+
+    def check_plots(self, stdout, plots):
+        # The in-process run's two plots; the third is the services'.
+        names = ['benchmark-in-place-vs-replacement.svg',
+                 'benchmark-requests-per-operation.svg']
+        self.assertEqual(names, sorted(os.listdir(plots)))
+        for name in names:
+            self.assertIn('Plot written to %s' % os.path.join(plots, name),
+                          stdout)
+            with open(os.path.join(plots, name)) as f:
+                self.assertIn('<svg', f.read())
 
     def check_in_place_and_replacement(self, results):
         sizes = results['in_place_vs_replacement']['sizes']

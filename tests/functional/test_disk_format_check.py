@@ -21,6 +21,7 @@ there the check says that it cannot check, and never refuses.
 import os
 
 from heat_glance_props import introspect
+from heat_glance_props import opts
 from heat_glance_props import precheck
 from tests.functional import base
 from tests.harness import glance
@@ -74,9 +75,15 @@ class DiskFormatTest(base.FunctionalTestCase):
         self.assertEqual('Task failed due to Internal Error',
                          task['message'])
         image = self.admin.images.get(image_id)
+        # heat-engine's URL filter as the operator mirrors it from the
+        # harness Glance's [import_filtering_opts].
+        conf = opts.load([])
+        conf.set_override('allowed_hosts', ['127.0.0.1'], group=opts.GROUP)
+        conf.set_override('allowed_ports', [self.data.port],
+                          group=opts.GROUP)
         msg = precheck.explain_import_failure(
             image_id, url, 'vmdk', image.status, task['id'],
-            task['message'], mode=precheck.WARN)
+            task['message'], mode=precheck.WARN, conf=conf)
         self.assertIn('import task %s failed: Task failed due to Internal '
                       'Error' % task['id'], msg)
         if NO_INSPECTOR:

@@ -230,6 +230,12 @@ class _DataHandler(http.server.BaseHTTPRequestHandler):
         if data is None or mode == 'missing':
             self.send_error(404, 'No such image data')
             return
+        if mode == 'redirect':
+            self.send_response(302)
+            self.send_header('Location', server.redirects[name])
+            self.send_header('Content-Length', '0')
+            self.end_headers()
+            return
         self.send_response(200)
         self.send_header('Content-Type', 'application/octet-stream')
         self.send_header('Content-Length', str(len(data)))
@@ -300,8 +306,9 @@ class DataServer(object):
     """A local HTTP server that serves image data to Glance's importer.
 
     ``add(name, data)`` publishes bytes at ``url(name)``; a mode of
-    ``'missing'`` answers 404 and ``'truncate'`` closes the connection
-    half-way through the body.
+    ``'missing'`` answers 404, ``'truncate'`` closes the connection
+    half-way through the body and ``'redirect'`` answers 302 to the URL
+    ``to``.
     """
 
     def __init__(self):
@@ -310,18 +317,21 @@ class DataServer(object):
         self._httpd.daemon_threads = True
         self._httpd.blobs = {}
         self._httpd.modes = {}
+        self._httpd.redirects = {}
         self._httpd.hits = []
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever,
                                         name='harness-data', daemon=True)
         self._thread.start()
 
-    def add(self, name, data=None, size=None, mode=None):
+    def add(self, name, data=None, size=None, mode=None, to=None):
         if data is None:
             data = os.urandom(size if size is not None else 4096)
         self._httpd.blobs[name] = data
         if mode is not None:
             self._httpd.modes[name] = mode
+        if to is not None:
+            self._httpd.redirects[name] = to
         return self.url(name)
 
     def url(self, name):

@@ -29,14 +29,17 @@ temporary directory. One module per service:
 - :mod:`.common`: processes, waits and passwords.
 
 :class:`MiniCloud` starts them side by side where they do not depend on
-each other. An OpenStack service is an object with ``name``,
-``database`` (or None), ``users`` (its Keystone users), ``prepare()``
-(configuration and schema: run in a thread, beside the others'),
-``start()`` (in the main thread), ``endpoints()``, ``stop()`` and,
-optionally, ``register_in_keystone(ks, roles)`` and ``wait()`` (called
-once every service has started, for a service whose ``start()`` only
-spawns its processes); adding one is adding its module and a line in
-:meth:`MiniCloud.__init__`.
+each other. An OpenStack service is a :class:`.common.Service`: its
+database, its Keystone users and endpoints, ``prepare()`` (configuration
+and schema, run in a thread beside the others') and ``start()``; adding
+one is adding its module and a line in :meth:`MiniCloud.__init__`. A
+service whose ``start()`` only spawns its processes also has ``wait()``,
+called once every service has started.
+
+Heat runs as production clouds run it with several engine hosts: two
+heat-engine services (``engine-1`` and ``engine-2``, two workers each) on
+the one RabbitMQ and database, behind the one heat-api (see
+:class:`.heat.Heat`).
 
 ``python -m tests.minicloud.cloud`` starts it, prints the environment for
 the ``openstack`` command and stops everything on Ctrl-C.
@@ -76,7 +79,9 @@ mariadb_available = mariadb.available
 class MiniCloud(object):
     """Start, describe and stop the local cloud."""
 
-    def __init__(self, workdir=None, debug=False):
+    def __init__(self, workdir=None, debug=False,
+                 engine_hosts=heat.ENGINE_HOSTS,
+                 workers_per_engine=heat.WORKERS_PER_ENGINE):
         self._own_dir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix='minicloud-')
         self.debug = debug
@@ -91,10 +96,12 @@ class MiniCloud(object):
         self.glance_service = glance.Glance(self.procs, self.mariadb,
                                             self.keystone)
         self.heat = heat.Heat(self.procs, self.mariadb, self.keystone,
-                              self.rabbitmq, debug=debug)
+                              self.rabbitmq, debug=debug,
+                              engine_hosts=engine_hosts,
+                              workers_per_engine=workers_per_engine)
         self.placement = placement.Placement(self.procs, self.mariadb,
                                              self.keystone)
-        self.neutron = neutron_stub.NeutronStub()
+        self.neutron = neutron_stub.NeutronStub(self.procs)
         self.nova = nova.Nova(self.procs, self.mariadb, self.keystone,
                               self.rabbitmq, self.placement, self.neutron,
                               debug=debug)
@@ -137,12 +144,24 @@ class MiniCloud(object):
         return self.path('%s-access.log' % service)
 
     @property
+    def engines(self):
+        """The heat-engine services (:class:`.heat.HeatEngine`), by host."""
+        return self.heat.engines
+
+    @property
+    def engine_logs(self):
+        """Each heat-engine service's log (all its workers'), by host."""
+        return dict((host, engine.log)
+                    for host, engine in self.engines.items())
+
+    @property
     def engine_log(self):
-        return self.heat.engines[0].log
+        """The log of the first heat-engine service."""
+        return next(iter(self.engines.values())).log
 
     def engine_workers(self):
         """How many heat-engine workers are registered and not stopped."""
-        return len(self.heat.services())
+        return len(self.heat.workers())
 
     # -- the whole cloud ------------------------------------------------
 
@@ -173,8 +192,8 @@ class MiniCloud(object):
             started = time.perf_counter()
             service.start()
             self.timings[service.name] = time.perf_counter() - started
-        # The services that start() only spawns (Placement, Nova) are
-        # waited for once all are on their way.
+        # The services whose start() only spawns their processes
+        # (Placement, Nova) are waited for once all are on their way.
         for service in self.services[1:]:
             if hasattr(service, 'wait'):
                 started = time.perf_counter()
@@ -229,6 +248,9 @@ def main(argv=None):
     try:
         cloud.start()
         print('# state and logs: %s' % cloud.workdir)
+        for engine in cloud.engines.values():
+            print('# heat-engine host %s: %d workers, log %s' % (
+                engine.host, len(engine.engine_ids), engine.log))
         for key, value in sorted(cloud.env().items()):
             if key.startswith('OS_'):
                 print('export %s=%s' % (key, value))

@@ -139,8 +139,8 @@ def stop_process(proc, timeout=20):
 def kill_process(proc):
     """SIGKILL to the process's whole group (the leader and its children).
 
-    The group's other members (e.g. forked workers) are gone when this
-    returns, not only the leader.
+    Returns once no process of the group runs any more (zombies aside:
+    forked workers are reaped by whoever inherits them).
     """
     try:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -148,18 +148,65 @@ def kill_process(proc):
         pass
     proc.wait()
     deadline = time.monotonic() + 10
-    while _group_alive(proc.pid) and time.monotonic() < deadline:
+    while group_members(proc.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
 
 
-def _group_alive(pgid):
+def proc_stat(pid):
+    """The fields of ``/proc/<pid>/stat`` after the command, or None.
+
+    ``[state, ppid, pgrp, session, ...]`` (see proc(5)).
+    """
     try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        with open('/proc/%s/stat' % pid) as f:
+            text = f.read()
+    except OSError:
+        return None
+    return text[text.rindex(')') + 2:].split()
+
+
+def group_members(pgid):
+    """The pids of a process group's processes, zombies left out."""
+    stats = ((int(pid), proc_stat(pid)) for pid in os.listdir('/proc')
+             if pid.isdigit())
+    return [pid for pid, fields in stats
+            if fields and int(fields[2]) == pgid and fields[0] != 'Z']
+
+
+class Service(object):
+    """An OpenStack service of the cloud (see :mod:`tests.minicloud.cloud`).
+
+    Subclasses set ``name``, ``database`` (MariaDB makes it, with a user
+    of the same name) and ``users`` (Keystone users in the ``service``
+    project), and override what they need of the methods below.
+    """
+
+    name = None
+    database = None
+    users = ()
+
+    def __init__(self, procs, mariadb, keystone):
+        self.procs = procs
+        self.mariadb = mariadb
+        self.keystone = keystone
+        #: Its configuration, logs and state.
+        self.dir = procs.path(self.name)
+
+    def prepare(self):
+        """Configuration and database schema (in a thread, beside others)."""
+
+    def start(self):
+        """Start its processes (in the main thread) and wait for them."""
+
+    def stop(self):
+        """Stop what the cloud's :class:`Processes` does not stop."""
+
+    def endpoints(self):
+        """Its catalog entries: ``(name, type, url)`` tuples."""
+        return ()
+
+    def register_in_keystone(self, ks, roles):
+        """What else it needs in Keystone, besides users and endpoints."""
 
 
 class Processes(object):
@@ -182,7 +229,10 @@ class Processes(object):
         return os.path.join(self.workdir, *parts)
 
     def spawn(self, name, cmd, env=None, cwd=None, service=None):
-        """Start ``cmd``; its output goes to ``<workdir>/<name>.out``."""
+        """Start ``cmd``; its output goes to ``<workdir>/<name>.out``.
+
+        ``service`` (default: ``name``) is what the process is listed as.
+        """
         log = open(self.path('%s.out' % name), 'ab')
         try:
             proc = subprocess.Popen(
@@ -235,6 +285,11 @@ class Processes(object):
     def stop(self, proc, timeout=20):
         """Stop one process (its whole group) and forget it."""
         stop_process(proc, timeout=timeout)
+        self.forget(proc)
+
+    def kill(self, proc):
+        """SIGKILL to one process's whole group, and forget it."""
+        kill_process(proc)
         self.forget(proc)
 
     def stop_all(self):

@@ -74,7 +74,7 @@ class KeystoneGlance(harness_glance.GlanceServer):
         return env
 
 
-class Glance(object):
+class Glance(common.Service):
     """The image service and the HTTP server its imports read from.
 
     ``api`` (the :class:`KeystoneGlance`) and ``data`` exist once
@@ -84,20 +84,15 @@ class Glance(object):
     name = 'glance'
     database = 'glance'
     users = ('glance',)
-
-    def __init__(self, procs, mariadb, keystone):
-        self.procs = procs
-        self.mariadb = mariadb
-        self.keystone = keystone
-        self.api = None
-        self.data = None
+    api = None
+    data = None
 
     def prepare(self):
         """The data server, the configuration and the database schema."""
         self.data = harness_glance.DataServer()
         # The harness's Glance writes its configuration and makes its
         # schema when made.
-        self.api = KeystoneGlance(self.data, self.procs.path(self.name),
+        self.api = KeystoneGlance(self.data, self.dir,
                                   self.keystone.authtoken('glance'),
                                   self.mariadb.url(self.database))
 

@@ -26,6 +26,11 @@ import pymysql
 
 from tests.minicloud import common
 
+#: The heat-engine services of the cloud (their ``host``), and how many
+#: worker processes each runs (``num_engine_workers``).
+ENGINE_HOSTS = ('engine-1', 'engine-2')
+WORKERS_PER_ENGINE = 2
+
 _CONF = """\
 [DEFAULT]
 transport_url = %(transport_url)s
@@ -66,84 +71,148 @@ auth_uri = %(keystone)s
 driver = noop
 """
 
-#: What heat-engine writes in Heat's ``service`` table: one row per
-#: worker process, whose ``engine_id`` is the worker's (the one
-#: ``resource.engine_id`` and ``stack_lock.engine_id`` name).
-_ENGINES = ("SELECT engine_id, host FROM service WHERE `binary` = "
+#: Heat's ``service`` table: one row per heat-engine worker process, whose
+#: ``engine_id`` is the one that ``resource.engine_id`` and
+#: ``stack_lock.engine_id`` name while that worker holds them. A worker
+#: that stops cleanly sets ``deleted_at``; one that is killed does not.
+_WORKERS = ("SELECT engine_id, host FROM service WHERE `binary` = "
             "'heat-engine' AND deleted_at IS NULL")
+_HOST_OF = "SELECT host FROM service WHERE engine_id = %s"
+_ALL_OF_HOST = "SELECT engine_id FROM service WHERE host = %s"
+_STACK_LOCK = "SELECT engine_id FROM stack_lock WHERE stack_id = %s"
+_RESOURCE_LOCKS = ("SELECT name, engine_id FROM resource WHERE stack_id = "
+                   "%s AND engine_id IS NOT NULL")
 
 
 class HeatEngine(object):
-    """One heat-engine service: its own ``host``, workers and log."""
+    """One heat-engine service: its own ``host``, workers and log.
 
-    def __init__(self, heat, host, log):
+    The service is a master process and its forked workers, in one process
+    group; each worker has an engine id of its own (:attr:`engine_ids`).
+    """
+
+    def __init__(self, heat, host):
         self.heat = heat
         self.host = host
-        self.log = log
+        self.name = 'heat-%s' % host
+        #: Every worker of this service logs here.
+        self.log = os.path.join(heat.dir, '%s.log' % self.name)
+        #: What this service reads after heat.conf: its ``host``.
+        self.conf = os.path.join(heat.dir, '%s.conf' % self.name)
         self.proc = None
+        #: The engine ids of the workers of the running process.
+        self.engine_ids = frozenset()
         self._known = set()
+
+    def __repr__(self):
+        return '<heat-engine %s>' % self.host
 
     @property
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def engine_ids(self):
-        """The engine ids of this service's live workers (service table)."""
-        return set(engine_id for engine_id, host in self.heat.services()
-                   if host == self.host)
+    def _host_rows(self):
+        return set(row[0] for row in self.heat.query(_ALL_OF_HOST,
+                                                     (self.host,)))
 
     def spawn(self):
         """Start the service; :meth:`wait` waits for its workers."""
         if self.running:
-            raise common.CloudError('heat-engine %s is running' % self.host)
-        self._known = self.engine_ids()
+            raise common.CloudError('%r is running' % self)
+        with open(self.conf, 'w') as f:
+            f.write('[DEFAULT]\nhost = %s\n' % self.host)
+        self._known = self._host_rows()
+        self.engine_ids = frozenset()
         self.proc = self.heat.procs.spawn(
-            'heat-engine', [common.venv_bin('heat-engine'),
-                            '--config-file', self.heat.conf,
-                            '--log-file', self.log],
-            env=self.heat.env())
+            self.name, [common.venv_bin('heat-engine'),
+                        '--config-file', self.heat.conf,
+                        '--config-file', self.conf,
+                        '--log-file', self.log],
+            env=self.heat.env(), service='heat-engine')
 
     def wait(self, timeout=90):
         """Wait until every worker has registered in the service table.
 
-        Each worker writes its row once its RPC servers listen.
+        Each worker writes its row once its RPC servers listen; rows left
+        by an earlier, killed process of this host do not count.
         """
         def registered():
-            return len(self.engine_ids() - self._known) >= self.heat.workers
-        common.wait_for(registered, self.proc, 'heat-engine %s' % self.host,
-                        self.log, timeout, interval=0.3)
+            new = set(engine_id for engine_id, host in self.heat.workers()
+                      if host == self.host) - self._known
+            return len(new) >= self.heat.workers_per_engine and new
+        self.engine_ids = frozenset(common.wait_for(
+            registered, self.proc, repr(self), self.log, timeout,
+            interval=0.3))
 
     def start(self):
+        """Start (or restart) the service and wait for its workers."""
         self.spawn()
         self.wait()
 
     def stop(self):
-        """Stop the service cleanly: SIGTERM, its workers unregister."""
+        """Stop the service cleanly: SIGTERM, its workers unregister.
+
+        Heat's graceful stop lets the operations it runs finish first
+        (``graceful_shutdown_timeout``).
+        """
         if self.proc is not None:
             self.heat.procs.stop(self.proc)
 
+    def kill(self):
+        """SIGKILL to the master and every worker, as a host dies.
 
-class Heat(object):
-    """heat-api and the heat-engine services, on one heat.conf."""
+        Its workers stay in the service table, and what they held
+        (stack locks, ``resource.engine_id``) stays theirs until Heat
+        recovers it.
+        """
+        if self.proc is not None:
+            self.heat.procs.kill(self.proc)
+
+    def log_size(self):
+        """Where the log ends now (for :meth:`log_since`)."""
+        try:
+            return os.path.getsize(self.log)
+        except OSError:
+            return 0
+
+    def log_since(self, offset):
+        """What the service logged after ``offset``."""
+        try:
+            with open(self.log, 'rb') as f:
+                f.seek(offset)
+                return f.read().decode('utf-8', 'replace')
+        except OSError:
+            return ''
+
+
+class Heat(common.Service):
+    """heat-api and the heat-engine services, on one heat.conf.
+
+    Several heat-engine services (:attr:`engines`, one per ``host``, each
+    with its own workers) share the one RabbitMQ and database behind the
+    one heat-api, as several engine hosts do in production: a stack
+    operation goes to whichever engine worker takes the RPC message, and
+    so does each resource of a convergence operation.
+    """
 
     name = 'heat'
     database = 'heat'
     users = ('heat',)
 
-    def __init__(self, procs, mariadb, keystone, rabbitmq, debug=False):
-        self.procs = procs
-        self.mariadb = mariadb
-        self.keystone = keystone
+    def __init__(self, procs, mariadb, keystone, rabbitmq, debug=False,
+                 engine_hosts=ENGINE_HOSTS,
+                 workers_per_engine=WORKERS_PER_ENGINE):
+        super(Heat, self).__init__(procs, mariadb, keystone)
         self.rabbitmq = rabbitmq
         self.debug = debug
-        self.workers = 2
+        self.workers_per_engine = workers_per_engine
         self.port = common.free_port()
         self.url = 'http://%s:%d' % (common.HOST, self.port)
-        self.dir = procs.path('heat')
         self.conf = os.path.join(self.dir, 'home', '.heat', 'heat.conf')
         self.plugin_dir = None
-        self.engines = [HeatEngine(self, 'minicloud',
-                                   os.path.join(self.dir, 'heat-engine.log'))]
+        #: The heat-engine services, by host.
+        self.engines = dict((host, HeatEngine(self, host))
+                            for host in engine_hosts)
 
     def env(self):
         env = dict(os.environ)
@@ -163,7 +232,7 @@ class Heat(object):
             f.write(_CONF % {
                 'transport_url': self.rabbitmq.transport_url,
                 'plugin_dir': self.plugin_dir, 'region': common.REGION,
-                'workers': self.workers,
+                'workers': self.workers_per_engine,
                 'domain_password': passwords['heat_domain_admin'],
                 'auth_key': secrets.token_hex(16),
                 'prefix': sys.prefix,
@@ -179,18 +248,23 @@ class Heat(object):
     def start(self):
         """heat-api and every engine side by side, once the broker is up."""
         self.rabbitmq.wait()
-        for engine in self.engines:
+        for engine in self.engines.values():
             engine.spawn()
         api = self.procs.gunicorn('heat-api',
                                   'tests.minicloud.heat_api_wsgi:application',
                                   self.port, self.env())
         common.wait_http(self.url + '/', api,
                          self.procs.path('heat-api-gunicorn.log'), 60)
-        for engine in self.engines:
+        for engine in self.engines.values():
             engine.wait()
 
-    def stop(self):
-        pass
+    def start_engines(self):
+        """Start every engine that is not running, side by side."""
+        stopped = [e for e in self.engines.values() if not e.running]
+        for engine in stopped:
+            engine.spawn()
+        for engine in stopped:
+            engine.wait()
 
     def register_in_keystone(self, ks, roles):
         # Heat's stack user domain and its admin (heat-keystone-setup-domain
@@ -204,9 +278,43 @@ class Heat(object):
     def endpoints(self):
         return (('heat', 'orchestration', self.url + '/v1/%(project_id)s'),)
 
-    def services(self):
-        """``(engine_id, host)`` of every live heat-engine worker."""
+    # -- Heat's own records ---------------------------------------------
+
+    def query(self, sql, args=None):
+        """The rows of one statement in Heat's database."""
+        return self.mariadb.query(self.database, sql, args)
+
+    def workers(self):
+        """``(engine_id, host)`` of each registered, not stopped worker.
+
+        A killed worker stays here until Heat cleans up after it.
+        """
         try:
-            return self.mariadb.query(self.database, _ENGINES)
+            return self.query(_WORKERS)
         except pymysql.err.Error:
             return ()
+
+    def engine_of(self, engine_id):
+        """The :class:`HeatEngine` a worker's engine id belongs to.
+
+        None for None, and for an engine id no service row names.
+        """
+        if engine_id is None:
+            return None
+        rows = self.query(_HOST_OF, (engine_id,))
+        return self.engines.get(rows[0][0]) if rows else None
+
+    def stack_holder(self, stack_id):
+        """The engine holding the stack's lock (``stack_lock``), or None."""
+        rows = self.query(_STACK_LOCK, (stack_id,))
+        return self.engine_of(rows[0][0]) if rows else None
+
+    def resource_holders(self, stack_id):
+        """``{resource name: engine}`` for each resource a worker holds.
+
+        From ``resource.engine_id``, which the convergence engine sets
+        while a worker works on the resource (IN_PROGRESS) and clears when
+        the worker is done with it.
+        """
+        return dict((name, self.engine_of(engine_id)) for name, engine_id
+                    in self.query(_RESOURCE_LOCKS, (stack_id,)))

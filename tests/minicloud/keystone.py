@@ -15,9 +15,11 @@
 Keystone (from PyPI) as ``keystone.wsgi.api:application`` under gunicorn,
 on MariaDB, with fernet tokens, bootstrapped with an admin. Then
 :meth:`Keystone.register` adds a ``service`` project, a ``demo`` member
-user and project, and for each service of the cloud its users
-(``users``), its endpoints (``endpoints()``) and whatever else it asks
-for (``register_in_keystone(ks, roles)``).
+user and project, and for each service of the cloud
+(:class:`tests.minicloud.common.Service`) its users (``users``), its
+endpoints (``endpoints()``) and whatever else it asks for
+(``register_in_keystone(ks, roles)``). Keystone's own endpoint is made by
+``keystone-manage bootstrap``.
 """
 
 import os
@@ -65,21 +67,18 @@ password = %(password)s
 """
 
 
-class Keystone(object):
-    """The identity service: the first to start, the last to be asked."""
+class Keystone(common.Service):
+    """The identity service: the first to start."""
 
     name = 'keystone'
     database = 'keystone'
-    users = ()
 
     def __init__(self, procs, mariadb, passwords):
-        self.procs = procs
-        self.mariadb = mariadb
+        super(Keystone, self).__init__(procs, mariadb, self)
         #: Every Keystone user's password, by user name.
         self.passwords = passwords
         self.port = common.free_port()
         self.url = 'http://%s:%d/v3' % (common.HOST, self.port)
-        self.dir = procs.path('keystone')
         self.access_log = procs.path('%s-access.log' % self.name)
 
     def _env(self):
@@ -124,9 +123,6 @@ class Keystone(object):
         common.wait_http(self.url, proc,
                          self.procs.path('keystone-gunicorn.log'), 60)
 
-    def stop(self):
-        pass
-
     def admin_session(self):
         auth = v3.Password(auth_url=self.url, username='admin',
                            password=self.passwords['admin'],
@@ -158,15 +154,9 @@ class Keystone(object):
                     if role in roles:
                         ks.roles.grant(roles[role], user=user,
                                        project=service_project)
-            extra = getattr(service, 'register_in_keystone', None)
-            if extra is not None:
-                extra(ks, roles)
+            service.register_in_keystone(ks, roles)
             for name, kind, url in service.endpoints():
                 svc = ks.services.create(name, type=kind)
                 for interface in ('public', 'internal', 'admin'):
                     ks.endpoints.create(svc, url, interface=interface,
                                         region=common.REGION)
-
-    def endpoints(self):
-        # keystone-manage bootstrap made Keystone's own.
-        return ()

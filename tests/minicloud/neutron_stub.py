@@ -76,14 +76,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     do_POST = do_PUT = do_DELETE = _refuse
 
 
-class NeutronStub(object):
+class NeutronStub(common.Service):
     """The ``network`` endpoint of the mini-cloud (a stub, see above)."""
 
     name = 'neutron-stub'
-    database = None
-    users = ()
 
-    def __init__(self):
+    def __init__(self, procs):
+        super(NeutronStub, self).__init__(procs, None, None)
         self._httpd = None
         self.url = None
 
@@ -102,9 +101,6 @@ class NeutronStub(object):
         self._httpd.url = self.url
         threading.Thread(target=self._httpd.serve_forever,
                          name='neutron-stub', daemon=True).start()
-
-    def start(self):
-        pass
 
     def stop(self):
         if self._httpd is not None:

@@ -133,7 +133,7 @@ _WSGI_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'wsgi')
 _HOST_MAPPED = 'SELECT COUNT(*) FROM host_mappings WHERE host = %s'
 
 
-class Nova(object):
+class Nova(common.Service):
     """nova-api, nova-conductor, nova-scheduler and nova-compute."""
 
     name = 'nova'
@@ -142,16 +142,13 @@ class Nova(object):
 
     def __init__(self, procs, mariadb, keystone, rabbitmq, placement,
                  neutron, debug=False):
-        self.procs = procs
-        self.mariadb = mariadb
-        self.keystone = keystone
+        super(Nova, self).__init__(procs, mariadb, keystone)
         self.rabbitmq = rabbitmq
         self.placement = placement
         self.neutron = neutron
         self.debug = debug
         self.port = common.free_port()
         self.url = 'http://%s:%d/v2.1' % (common.HOST, self.port)
-        self.dir = procs.path(self.name)
         self.conf = os.path.join(self.dir, 'nova.conf')
         #: Nova's own databases besides ``nova`` (cell1), made by
         #: :meth:`prepare` for the same database user.
@@ -349,9 +346,6 @@ class Nova(object):
         resp = sess.post(self.url + '/flavors', json={'flavor': dict(
             FLAVOR, **{'os-flavor-access:is_public': True})})
         self.flavor = resp.json()['flavor']
-
-    def stop(self):
-        pass
 
     def endpoints(self):
         return (('nova', 'compute', self.url),)

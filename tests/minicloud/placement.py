@@ -35,19 +35,17 @@ connection = %(db)s
 """
 
 
-class Placement(object):
+class Placement(common.Service):
+    """placement-api; :meth:`start` spawns it, :meth:`wait` waits."""
 
     name = 'placement'
     database = 'placement'
     users = ('placement',)
 
     def __init__(self, procs, mariadb, keystone):
-        self.procs = procs
-        self.mariadb = mariadb
-        self.keystone = keystone
+        super(Placement, self).__init__(procs, mariadb, keystone)
         self.port = common.free_port()
         self.url = 'http://%s:%d' % (common.HOST, self.port)
-        self.dir = procs.path(self.name)
         self._proc = None
 
     def _env(self):
@@ -76,9 +74,6 @@ class Placement(object):
         # The root answers without a token (the version document).
         common.wait_http(self.url + '/', self._proc,
                          self.procs.path('placement-gunicorn.log'), 60)
-
-    def stop(self):
-        pass
 
     def endpoints(self):
         return (('placement', 'placement', self.url),)

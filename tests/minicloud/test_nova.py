@@ -28,12 +28,15 @@ import subprocess
 import threading
 import uuid
 
+from keystoneauth1.identity import v3
+from keystoneauth1 import session as ks_session
 from keystoneclient.v3 import client as ks_client
+from testtools import content
 import yaml
 
+from tests.minicloud import base
 from tests.minicloud import cloud as minicloud
 from tests.minicloud import common
-from tests.minicloud import shared
 
 TEMPLATE = os.path.join(minicloud.REPO_ROOT, 'heat_templates',
                         'server_image_properties.yaml')
@@ -44,12 +47,49 @@ SHOWN = {'os_distro': 'ubuntu', 'hw_disk_bus': 'virtio',
          'hw_rng_model': 'virtio', 'hw_video_ram': '64'}
 
 
-class NovaTestCase(shared.CloudTestCase):
+#: Keystone sessions by user and thread: each asks for its token once.
+_SESSIONS = {}
+
+
+class NovaTestCase(base.MiniCloudTestCase):
     """Helpers for servers: boot, show at 2.98, delete."""
 
-    logs = shared.CloudTestCase.logs + (
-        'nova/nova-api.log', 'nova/nova-compute.log',
-        'nova/nova-conductor.log', 'nova/nova-scheduler.log')
+    def setUp(self):
+        super(NovaTestCase, self).setUp()
+        self.addOnException(self._attach_nova_logs)
+
+    def _attach_nova_logs(self, exc_info):
+        for binary in ('nova-api', 'nova-compute', 'nova-conductor',
+                       'nova-scheduler'):
+            path = self.cloud.nova.log(binary)
+            if os.path.exists(path):
+                with open(path, errors='replace') as f:
+                    tail = f.read()[-20000:]
+                self.addDetail(binary, content.text_content(tail))
+
+    def session(self, user=minicloud.MEMBER_USER):
+        """A keystoneauth session of ``user`` (one per thread)."""
+        key = (user, threading.get_ident())
+        if key not in _SESSIONS:
+            project = ('admin' if user == 'admin'
+                       else minicloud.MEMBER_PROJECT)
+            auth = v3.Password(auth_url=self.cloud.keystone_url,
+                               username=user,
+                               password=self.cloud.passwords[user],
+                               project_name=project,
+                               user_domain_id='default',
+                               project_domain_id='default')
+            _SESSIONS[key] = ks_session.Session(auth=auth)
+        return _SESSIONS[key]
+
+    def run_command(self, *args, user=minicloud.MEMBER_USER, env=None):
+        """A console script of this virtualenv, as ``user``."""
+        full_env = self.cloud.env(user)
+        full_env.update(env or {})
+        return subprocess.run([common.venv_bin(args[0])] + list(args[1:]),
+                              env=full_env, cwd=minicloud.REPO_ROOT,
+                              stdin=subprocess.DEVNULL, capture_output=True,
+                              text=True, timeout=300)
 
     def compute(self, method, path, user=minicloud.MEMBER_USER, **kwargs):
         """A raw compute API request at microversion 2.98."""

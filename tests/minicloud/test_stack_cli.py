@@ -12,10 +12,9 @@
 
 """Stacks through heat-api and heat-engine services, driven by the CLI.
 
-One local cloud (see :mod:`tests.minicloud.cloud`) serves every test of
-this module; the tests drive it only with the ``openstack`` command, as
-the member user ``demo``, except where a check needs the raw HTTP status.
-Set ``HGP_SKIP_MINICLOUD=1`` to skip this tier on purpose.
+The tests drive the mini-cloud (see :mod:`tests.minicloud.base`) only
+with the ``openstack`` command, as the member user ``demo``, except where
+a check needs the raw HTTP status.
 """
 
 import os
@@ -25,69 +24,15 @@ import uuid
 import yaml
 
 from tests.harness import glance as harness_glance
+from tests.minicloud import base
 from tests.minicloud import cloud as minicloud
-from tests.minicloud import shared
 
-TEMPLATE = os.path.join(minicloud.REPO_ROOT, 'heat_templates',
-                        'image_properties.yaml')
-
-#: Glance's own keys: core attributes and its bookkeeping.
-GLANCE_KEYS = frozenset([
-    'checksum', 'container_format', 'created_at', 'direct_url',
-    'disk_format', 'file', 'id', 'locations', 'min_disk', 'min_ram', 'name',
-    'os_hash_algo', 'os_hash_value', 'os_hidden', 'owner', 'protected',
-    'schema', 'self', 'size', 'status', 'stores', 'tags', 'updated_at',
-    'virtual_size', 'visibility',
-])
+TEMPLATE = base.TEMPLATE
+free_properties = base.free_properties
 
 
-def free_properties(image):
-    """The free properties in an image as Glance or the CLI shows it."""
-    props = image.get('properties', image)
-    return dict((k, v) for k, v in props.items()
-                if k not in GLANCE_KEYS and not k.startswith('os_glance'))
-
-
-def as_text(props):
-    """The CLI's view of properties, with the SDK's typing undone.
-
-    openstacksdk types some well-known keys (``hw_video_ram`` becomes an
-    int, ``hw_qemu_guest_agent`` a bool) before the CLI prints them; Glance
-    itself stores strings, which the raw API checks compare exactly.
-    """
-    return dict((k, str(v)) for k, v in props.items())
-
-
-class MiniCloudStackTest(shared.CloudTestCase):
-    """Real Keystone, Glance, heat-api, heat-engine and RabbitMQ."""
-
-    # -- helpers --------------------------------------------------------
-
-    def create_stack(self, prefix, template, url):
-        """``openstack stack create --wait``; deleted when the test ends."""
-        name = '%s-%s' % (prefix, uuid.uuid4().hex[:8])
-        self.openstack('stack', 'create', '--wait', '-t', template,
-                       '--parameter', 'image_url=%s' % url, name)
-        self.addCleanup(self.openstack, 'stack', 'delete', '--yes',
-                        '--wait', name, check=False)
-        return name
-
-    def assert_check_complete(self, name):
-        """``openstack stack check`` finds the stack as its template says."""
-        self.openstack('stack', 'check', '--wait', name)
-        self.assertEqual('CHECK_COMPLETE', self.stack_status(name))
-
-    def stack_status(self, name):
-        return self.openstack_json('stack', 'show', name)['stack_status']
-
-    def image(self, image_id):
-        return self.openstack_json('image', 'show', image_id)
-
-    def assert_properties(self, expected, image_id):
-        """The image's free properties are exactly ``expected``."""
-        self.assertEqual(expected, free_properties(self.raw_image(image_id)))
-        self.assertEqual(expected,
-                         as_text(free_properties(self.image(image_id))))
+class MiniCloudStackTest(base.MiniCloudTestCase):
+    """Stacks of images through the services, one engine or the other."""
 
     # -- tests ----------------------------------------------------------
 
@@ -112,12 +57,15 @@ class MiniCloudStackTest(shared.CloudTestCase):
         self.assertEqual('Provided by the heat-glance-props plugin.',
                          shown['support_status']['message'])
 
-        with open(self.cloud.engine_log) as f:
-            log = f.read()
-        self.assertIn("Changing OS::Glance::Image from <class 'heat.engine."
-                      "resources.openstack.glance.image.GlanceImage'> to "
-                      "<class 'heat_glance_props.resources.image.GlanceImage'"
-                      ">", log)
+        # Every heat-engine service loads it.
+        self.assertEqual(2, len(self.cloud.engine_logs))
+        for path in self.cloud.engine_logs.values():
+            with open(path) as f:
+                log = f.read()
+            self.assertIn("Changing OS::Glance::Image from <class 'heat."
+                          "engine.resources.openstack.glance.image."
+                          "GlanceImage'> to <class 'heat_glance_props."
+                          "resources.image.GlanceImage'>", log)
 
     def test_create_update_check_delete_in_place(self):
         url = self.cloud.data.add('img-%s' % uuid.uuid4().hex, size=65536)
@@ -187,7 +135,7 @@ class MiniCloudStackTest(shared.CloudTestCase):
         name = 'bad-%s' % uuid.uuid4().hex[:8]
 
         # The raw API answer: 400 and a message that names the key.
-        sess = self.session()
+        sess = self.member_session()
         with open(self.write_template(tmpl)) as f:
             body = f.read()
         resp = sess.post(
@@ -210,10 +158,6 @@ class MiniCloudStackTest(shared.CloudTestCase):
         self.assertNotIn(name, self.openstack(
             'stack', 'list', '-f', 'value', '-c', 'Stack Name').stdout)
 
-    def physical_id(self, name):
-        return self.openstack_json('stack', 'resource', 'show', name,
-                                   'image')['physical_resource_id']
-
     def test_check_then_converge_in_place(self):
         url = self.cloud.data.add('img-%s' % uuid.uuid4().hex, size=65536)
         name = self.create_stack('drift', TEMPLATE, url)
@@ -234,15 +178,10 @@ class MiniCloudStackTest(shared.CloudTestCase):
         # What the check says to do: the same image, the key restored.
         self.openstack('stack', 'update', '--existing', '--converge',
                        '--wait', name)
-        self.assertEqual('UPDATE_COMPLETE', self.stack_status(name))
-        self.assertEqual(image_id, self.physical_id(name))
-        self.assertEqual(creates, self.image_creates())
-        self.assert_properties({'os_distro': 'ubuntu',
-                                'hw_disk_bus': 'virtio',
-                                'hw_qemu_guest_agent': 'True',
-                                'hw_video_ram': '64',
-                                'owner_team': 'image-builders',
-                                'oob': 'kept'}, image_id)
+        self.assert_updated_in_place(name, image_id, creates, {
+            'os_distro': 'ubuntu', 'hw_disk_bus': 'virtio',
+            'hw_qemu_guest_agent': 'True', 'hw_video_ram': '64',
+            'owner_team': 'image-builders', 'oob': 'kept'})
         self.assert_check_complete(name)
 
     def test_web_image_stack_moves_to_the_plugin_in_place(self):

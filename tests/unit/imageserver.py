@@ -15,8 +15,11 @@
 ``add(name, data, mode)`` publishes bytes at ``url(name)``. Modes:
 ``None`` answers ``Range`` with 206; ``'no-range'`` ignores it (200 and
 the whole body); ``'redirect'`` answers 302 to the same data under
-another name; ``'missing'`` answers 404; ``'slow'`` waits before the
-first byte. The server records every request and the body bytes it sent.
+another name, or to the URL ``to`` when given; ``'missing'`` answers 404;
+``'slow'`` waits before the first byte. The server records every request
+(and its headers: ``headers()``, ``hosts()``) and the body bytes it sent.
+It listens on ``host`` (127.0.0.1 by default; any 127.0.0.0/8 address
+works on Linux), with TLS when given a server ``ssl_context``.
 """
 
 import http.server
@@ -36,13 +39,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         srv = self.server
         name = self.path.lstrip('/')
         srv.requests.append((name, self.headers.get('Range')))
+        srv.headers.append(dict(self.headers))
         mode = srv.modes.get(name)
         if mode == 'missing' or name not in srv.blobs:
             self.send_error(404)
             return
         if mode == 'redirect':
             self.send_response(302)
-            self.send_header('Location', '/%s' % srv.redirects[name])
+            self.send_header('Location', srv.redirects[name])
             self.send_header('Content-Length', '0')
             self.end_headers()
             return
@@ -80,37 +84,54 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 class ImageServer(object):
 
-    def __init__(self):
-        self._httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
-                                                      _Handler)
+    def __init__(self, host='127.0.0.1', ssl_context=None):
+        self.host = host
+        self.scheme = 'https' if ssl_context else 'http'
+        self._httpd = http.server.ThreadingHTTPServer((host, 0), _Handler)
+        if ssl_context:
+            self._httpd.socket = ssl_context.wrap_socket(self._httpd.socket,
+                                                         server_side=True)
         self._httpd.daemon_threads = True
         self._httpd.blobs = {}
         self._httpd.modes = {}
         self._httpd.redirects = {}
         self._httpd.requests = []
+        self._httpd.headers = []
         self._httpd.sent = {}
         self._httpd.delay = 0
         self.port = self._httpd.server_address[1]
+        # A short poll interval: stop() waits for it.
         self._thread = threading.Thread(target=self._httpd.serve_forever,
+                                        kwargs={'poll_interval': 0.05},
                                         daemon=True)
         self._thread.start()
 
-    def add(self, name, data, mode=None, delay=2.0):
+    def add(self, name, data, mode=None, delay=2.0, to=None):
         self._httpd.blobs[name] = data
-        if mode == 'redirect':
+        if mode == 'redirect' and to:
+            self._httpd.redirects[name] = to
+        elif mode == 'redirect':
             target = 'moved-' + name
             self._httpd.blobs[target] = data
-            self._httpd.redirects[name] = target
+            self._httpd.redirects[name] = '/' + target
         if mode is not None:
             self._httpd.modes[name] = mode
         self._httpd.delay = delay
         return self.url(name)
 
     def url(self, name):
-        return 'http://127.0.0.1:%d/%s' % (self.port, name)
+        return '%s://%s:%d/%s' % (self.scheme, self.host, self.port, name)
 
     def requests(self, name=None):
         return [r for r in self._httpd.requests if name in (None, r[0])]
+
+    def headers(self):
+        """The headers of every request, in order."""
+        return list(self._httpd.headers)
+
+    def hosts(self):
+        """The Host header of every request, in order."""
+        return [h.get('Host') for h in self._httpd.headers]
 
     def sent(self, name):
         return self._httpd.sent.get(name, 0)

@@ -379,7 +379,12 @@ class OptsTest(testtools.TestCase):
         self.assertEqual('glance_properties', group)
         self.assertEqual(['catalog_mode', 'catalog_files', 'location_check',
                           'location_check_max_bytes',
-                          'location_check_timeout', 'verify_by_download'],
+                          'location_check_timeout', 'allowed_schemes',
+                          'disallowed_schemes', 'allowed_hosts',
+                          'disallowed_hosts', 'allowed_ports',
+                          'disallowed_ports', 'allowed_networks',
+                          'verify_by_download',
+                          'prune_finished_engine_threads'],
                          [o.name for o in options])
         conf = cfg.ConfigOpts()
         conf([])

@@ -66,6 +66,31 @@ class ServerFixture(fixtures.Fixture):
         self.addCleanup(self.server.stop)
 
 
+def _template_file(test, text):
+    """A template file with ``text``, in a directory of the test's own."""
+    path = os.path.join(test.useFixture(fixtures.TempDir()).path, 't.yaml')
+    with open(path, 'w') as f:
+        f.write(text)
+    return path
+
+
+def engine_conf(server):
+    """heat.conf options that let heat-engine's check read ``server``.
+
+    Those the harness gives Glance: its host and port.
+    """
+    from oslo_config import cfg
+
+    from heat_glance_props import opts
+
+    conf = cfg.ConfigOpts()
+    conf([])
+    opts.register_opts(conf)
+    conf.set_override('allowed_hosts', ['127.0.0.1'], group=opts.GROUP)
+    conf.set_override('allowed_ports', [server.port], group=opts.GROUP)
+    return conf
+
+
 class RemoteIntrospectTest(testtools.TestCase):
 
     def setUp(self):
@@ -242,18 +267,25 @@ class LocationCheckTest(testtools.TestCase):
     def test_before_create(self):
         bad = self.server.add('bad.img', _fixture('disk.qcow2'))
         gone = self.server.add('gone.img', b'', mode='missing')
+        conf = engine_conf(self.server)
         err = self.assertRaises(precheck.LocationMismatch,
                                 precheck.before_create, bad, 'raw',
-                                precheck.STRICT)
+                                precheck.STRICT, conf=conf)
         self.assertIn('is qcow2, but disk_format is raw', str(err))
         # Data heat-engine cannot read never refuses a create.
-        warnings = precheck.before_create(gone, 'raw', precheck.STRICT)
+        warnings = precheck.before_create(gone, 'raw', precheck.STRICT,
+                                          conf=conf)
         self.assertEqual(1, len(warnings))
-        warnings = precheck.before_create(bad, 'raw', precheck.WARN)
+        warnings = precheck.before_create(bad, 'raw', precheck.WARN,
+                                          conf=conf)
         self.assertIn('is qcow2', warnings[0])
         before = len(self.server.requests())
         self.assertEqual([], precheck.before_create(bad, 'raw',
                                                     precheck.OFF))
+        # Nor data it may not read: with heat.conf's defaults (ports 80
+        # and 443, no loopback) it reads nothing here.
+        warning, = precheck.before_create(bad, 'raw', precheck.STRICT)
+        self.assertIn('may not read it', warning)
         self.assertEqual(before, len(self.server.requests()))
         self.assertRaises(ValueError, precheck.before_create, bad, 'raw',
                           'loud')
@@ -265,10 +297,7 @@ class ValidateCheckLocationsTest(testtools.TestCase):
     def test_raw_declared_for_qcow2_data_is_an_error(self):
         server = self.useFixture(ServerFixture()).server
         qcow2 = server.add('cloud.img', _padded('disk.qcow2'))
-        tmp = self.useFixture(fixtures.TempDir()).path
-        path = os.path.join(tmp, 't.yaml')
-        with open(path, 'w') as f:
-            f.write("""\
+        path = _template_file(self, """\
 heat_template_version: 2021-04-16
 parameters:
   url: {type: string}
@@ -306,6 +335,65 @@ resources:
                       % (path, qcow2), lines[0])
 
 
+class CommandLineReadsWhatTheUserNamesTest(testtools.TestCase):
+    """The command line is the user's own request, from their machine.
+
+    It reads any URL (loopback, redirects) unless validate is asked for
+    heat-engine's filter with --filter-locations.
+    """
+
+    def test_introspect_reads_a_loopback_url_through_a_redirect(self):
+        here = self.useFixture(ServerFixture()).server
+        other = imageserver.ImageServer(host='127.0.0.2')
+        self.addCleanup(other.stop)
+        target = other.add('disk.qcow2', _fixture('disk.qcow2'))
+        url = here.add('moved.qcow2', b'', mode='redirect', to=target)
+        out = self.useFixture(fixtures.MonkeyPatch('sys.stdout',
+                                                   io.StringIO())).new_value
+        self.assertEqual(0, cli.main(['introspect', url]))
+        self.assertIn('disk_format: qcow2', out.getvalue())
+        self.assertNotEqual([], other.requests('disk.qcow2'))
+
+    def test_validate_filter_locations(self):
+        server = self.useFixture(ServerFixture()).server
+        qcow2 = server.add('cloud.img', _fixture('disk.qcow2'))
+        path = _template_file(self, """\
+heat_template_version: 2021-04-16
+resources:
+  image:
+    type: OS::Glance::Image
+    properties:
+      name: a
+      disk_format: raw
+      container_format: bare
+      location: %s
+""" % qcow2)
+        conf = os.path.join(os.path.dirname(path), 'heat.conf')
+        with open(conf, 'w') as f:
+            f.write('[glance_properties]\nallowed_hosts = [127.0.0.1]\n'
+                    'allowed_ports = [%d]\n' % server.port)
+        script = os.path.join(os.path.dirname(sys.executable),
+                              'heat-glance-props')
+        # heat-engine's defaults: no loopback, ports 80 and 443. Nothing
+        # is read; the location is reported as not checked.
+        proc = subprocess.run([script, 'validate', path, '--check-locations',
+                               '--filter-locations'],
+                              capture_output=True, text=True, timeout=300)
+        self.assertEqual(0, proc.returncode, proc.stdout + proc.stderr)
+        self.assertIn('image: location: warning: did not check the data at '
+                      'location %s' % qcow2, proc.stdout)
+        self.assertIn('the port %d is not in allowed_ports' % server.port,
+                      proc.stdout)
+        self.assertEqual([], server.requests())
+        # With the heat.conf that allows the server, it is read.
+        proc = subprocess.run([script, 'validate', path, '--check-locations',
+                               '--filter-locations', '--config-file', conf],
+                              capture_output=True, text=True, timeout=300)
+        self.assertEqual(1, proc.returncode, proc.stdout + proc.stderr)
+        self.assertIn('is qcow2, but disk_format is raw', proc.stdout)
+        self.assertNotEqual([], server.requests())
+
+
 class OptionsTest(testtools.TestCase):
 
     def test_location_check_settings(self):
@@ -332,7 +420,7 @@ class ImportFailureTest(testtools.TestCase):
         generic = 'Task failed due to Internal Error'
         msg = precheck.explain_import_failure(
             'img-1', url, 'vmdk', 'queued', 'task-1', generic,
-            mode=precheck.WARN)
+            mode=precheck.WARN, conf=engine_conf(server))
         self.assertIn('the plugin found one: the data at location %s is '
                       'qcow2, but disk_format is vmdk' % url, msg)
         # With the check off, heat-engine reads nothing and says what to
