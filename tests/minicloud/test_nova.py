@@ -141,6 +141,21 @@ class NovaTestCase(base.MiniCloudTestCase):
 
 class NovaJourneyTest(NovaTestCase):
 
+    def test_example_template_passes_validate(self):
+        # Offline, as a stack create would take it: every parameter
+        # given; only the flavor, a custom constraint that needs a cloud,
+        # is left unchecked.
+        proc = self.run_command(
+            'heat-glance-props', 'validate', '--require-parameters',
+            '-P', 'image_url=http://127.0.0.1:9/x.img',
+            '-P', 'flavor=%s' % self.cloud.nova.flavor['name'], TEMPLATE)
+        self.assertEqual(0, proc.returncode, proc.stdout + proc.stderr)
+        self.assertEqual([
+            "%s: server: -: skipped: not checked: custom constraint "
+            "nova.flavor (value 'hgp.tiny') needs a cloud" % TEMPLATE,
+            '%s: OK, 1 image resource(s) checked' % TEMPLATE,
+        ], proc.stdout.splitlines())
+
     def test_update_in_place_reaches_new_and_rebuilt_servers_only(self):
         url = self.cloud.data.add('img-%s' % uuid.uuid4().hex, size=65536)
         name = 'nova-%s' % uuid.uuid4().hex[:8]
