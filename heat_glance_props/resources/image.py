@@ -193,8 +193,8 @@ class GlanceImage(heat_image.GlanceWebImage):
             properties.Schema.BOOLEAN,
             _('Whether the image is hidden from image lists (Glance\'s '
               'os_hidden): it stays usable by id, e.g. to boot servers '
-              'or rebuild them, while "openstack image list" shows it '
-              'only with --hidden. Changed in place.'),
+              'or rebuild them, while image lists leave it out unless '
+              'asked for hidden images. Changed in place.'),
             default=False,
             update_allowed=True,
             support_status=support.SupportStatus(version='22.0.0')
