@@ -175,6 +175,13 @@ class JourneyMixin(object):
         self.assert_props({'a': '2', 'b': '1'}, stk)
         self.assert_check(stk)
 
+    def assert_same_image(self, stk, image_id, a, hidden):
+        """The journey's image: its id, its keys, hidden or not."""
+        self.assertEqual(image_id, self.image_id(stk))
+        self.assert_props({'os_distro': 'ubuntu', 'os_version': '24.04',
+                           'a': a}, stk)
+        self.assertIs(hidden, self.image(stk).os_hidden)
+
     def test_first_class_keys_in_the_map_and_hidden(self):
         # Created with keys of first-class properties in the map, as a map
         # copied from "openstack image create --property" has them.
@@ -182,9 +189,7 @@ class JourneyMixin(object):
                           'a': '1'})
         stk = self.create(tmpl)
         image_id = self.image_id(stk)
-        self.assert_props({'os_distro': 'ubuntu', 'os_version': '24.04',
-                           'a': '1'}, stk)
-        self.assertIs(False, self.image(stk).os_hidden)
+        self.assert_same_image(stk, image_id, a='1', hidden=False)
         self.assert_check(stk)
 
         # Drift, made with a plain Glance client: a key set through the
@@ -198,11 +203,8 @@ class JourneyMixin(object):
                       reason)
         counter = self.counter()
         self.update_stack(stk, tmpl, converge=True)
-        self.assertEqual(image_id, self.image_id(stk))
+        self.assert_same_image(stk, image_id, a='1', hidden=False)
         self.assertEqual(1, counter.count('PATCH'))
-        self.assert_props({'os_distro': 'ubuntu', 'os_version': '24.04',
-                           'a': '1'}, stk)
-        self.assertIs(False, self.image(stk).os_hidden)
         self.assert_check(stk)
 
         # The keys move to the first-class property and to
@@ -212,11 +214,8 @@ class JourneyMixin(object):
                           extra_properties={'os_version': '24.04'})
         counter = self.counter()
         self.update_stack(stk, moved)
-        self.assertEqual(image_id, self.image_id(stk))
+        self.assert_same_image(stk, image_id, a='1', hidden=True)
         self.assert_patches(counter, image_id, 1, reads=0)
-        self.assert_props({'os_distro': 'ubuntu', 'os_version': '24.04',
-                           'a': '1'}, stk)
-        self.assertIs(True, self.image(stk).os_hidden)
 
         # Drift again, now of the first-class property and of hidden the
         # other way round; check and converge see both.
@@ -230,10 +229,7 @@ class JourneyMixin(object):
         self.assertIn("'hidden' is 'False' in Glance (template: 'True')",
                       reason)
         self.update_stack(stk, moved, converge=True)
-        self.assertEqual(image_id, self.image_id(stk))
-        self.assert_props({'os_distro': 'ubuntu', 'os_version': '24.04',
-                           'a': '1'}, stk)
-        self.assertIs(True, self.image(stk).os_hidden)
+        self.assert_same_image(stk, image_id, a='1', hidden=True)
         self.assert_check(stk)
 
         # An update Glance refuses (a protected key), which also moves
@@ -244,20 +240,14 @@ class JourneyMixin(object):
         self.update_stack(stk, bad, check=False, disable_rollback=False)
         self.assertEqual(('ROLLBACK', 'COMPLETE'), stk.state,
                          stk.status_reason)
-        self.assertEqual(image_id, self.image_id(stk))
-        self.assert_props({'os_distro': 'ubuntu', 'os_version': '24.04',
-                           'a': '1'}, stk)
-        self.assertIs(True, self.image(stk).os_hidden)
+        self.assert_same_image(stk, image_id, a='1', hidden=True)
         self.assert_check(stk)
 
         # The fixed update: the same image, shown, a changed, nothing lost.
         fixed = self.tmpl({'os_distro': 'ubuntu', 'os_version': '24.04',
                            'a': '2'})
         self.update_stack(stk, fixed)
-        self.assertEqual(image_id, self.image_id(stk))
-        self.assert_props({'os_distro': 'ubuntu', 'os_version': '24.04',
-                           'a': '2'}, stk)
-        self.assertIs(False, self.image(stk).os_hidden)
+        self.assert_same_image(stk, image_id, a='2', hidden=False)
         self.assert_check(stk)
 
     def test_failed_check_then_update_and_converge_in_place(self):
