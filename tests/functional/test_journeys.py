@@ -203,8 +203,8 @@ class JourneyMixin(object):
                       reason)
         counter = self.counter()
         self.update_stack(stk, tmpl, converge=True)
-        self.assert_same_image(stk, image_id, a='1', hidden=False)
         self.assertEqual(1, counter.count('PATCH'))
+        self.assert_same_image(stk, image_id, a='1', hidden=False)
         self.assert_check(stk)
 
         # The keys move to the first-class property and to
@@ -214,8 +214,8 @@ class JourneyMixin(object):
                           extra_properties={'os_version': '24.04'})
         counter = self.counter()
         self.update_stack(stk, moved)
-        self.assert_same_image(stk, image_id, a='1', hidden=True)
         self.assert_patches(counter, image_id, 1, reads=0)
+        self.assert_same_image(stk, image_id, a='1', hidden=True)
 
         # Drift again, now of the first-class property and of hidden the
         # other way round; check and converge see both.
