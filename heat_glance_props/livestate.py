@@ -33,10 +33,13 @@ change is not drift. The rules, one per resource property:
   template gives a value; otherwise whatever Glance has (its default, an
   injected key, an operator's change) is left alone.
 * **Always managed** (``min_disk``, ``min_ram``, ``protected``,
-  ``visibility``, ``active``): the template's value or its default is what
-  the image must have.
+  ``visibility``, ``hidden`` (Glance's ``os_hidden``), ``active``): the
+  template's value or its default is what the image must have.
 * **Maps** (``properties``, ``extra_properties``): only the keys the
-  template sets (and the keys of an update Heat never saw complete).
+  template sets (and the keys of an update Heat never saw complete). A
+  key of a first-class property may be in a map too (the same value): it
+  is observed in both places, so whichever place the template moves it
+  to, the live value is compared.
 * **Tags** and **stores**: only the tags and stores the template lists;
   tags added outside the template are not drift and are never removed,
   and the stores of an image whose template lists none are not managed.
@@ -46,6 +49,7 @@ Plain functions, no Heat import: :func:`observe` takes the stored resource
 properties and Glance's image document as dicts.
 """
 
+from heat_glance_props import imageprops
 from heat_glance_props import stores
 
 #: Set when the image is created; never read back from Glance.
@@ -56,7 +60,7 @@ WHEN_SET = ('name', 'owner', 'architecture', 'kernel_id', 'os_distro',
             'os_version', 'ramdisk_id')
 
 #: Always observed: the template's value or default is the wanted one.
-ALWAYS = ('min_disk', 'min_ram', 'protected', 'visibility')
+ALWAYS = ('min_disk', 'min_ram', 'protected', 'visibility', 'hidden')
 
 PROPERTIES = 'properties'
 EXTRA_PROPERTIES = 'extra_properties'
@@ -84,7 +88,7 @@ def observe(template, live, pending=()):
     """
     observed = {}
     for key in ALWAYS:
-        observed[key] = live.get(key)
+        observed[key] = live.get(imageprops.GLANCE_NAMES.get(key, key))
     for key in WHEN_SET:
         if is_set(template.get(key)):
             observed[key] = live.get(key)

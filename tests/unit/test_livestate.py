@@ -67,6 +67,27 @@ class ObserveTest(testtools.TestCase):
         self.assertEqual('x86_64', observed['architecture'])
         self.assertEqual('project-a', observed['owner'])
 
+    def test_hidden_is_glances_os_hidden(self):
+        self.assertIs(False, livestate.observe(TEMPLATE, LIVE)['hidden'])
+        observed = livestate.observe(TEMPLATE, dict(LIVE, os_hidden=True))
+        self.assertIs(True, observed['hidden'])
+        self.assertNotIn('os_hidden', observed)
+
+    def test_first_class_keys_in_a_map_are_observed_there(self):
+        # A key of a first-class property that the template sets in a
+        # map: compared there, whatever the first-class property says.
+        template = dict(TEMPLATE, properties={'architecture': 'aarch64'},
+                        extra_properties={'os_distro': 'ubuntu'})
+        observed = livestate.observe(template, LIVE)
+        self.assertEqual({'architecture': 'x86_64'}, observed['properties'])
+        self.assertEqual({'os_distro': None}, observed['extra_properties'])
+        self.assertNotIn('architecture', observed)
+        # Set in both places (the same value): observed in both.
+        observed = livestate.observe(
+            dict(template, architecture='aarch64'), LIVE)
+        self.assertEqual('x86_64', observed['architecture'])
+        self.assertEqual({'architecture': 'x86_64'}, observed['properties'])
+
     def test_pending_keys_are_read_back(self):
         observed = livestate.observe(TEMPLATE, LIVE, pending=['unmanaged',
                                                               'x'])
