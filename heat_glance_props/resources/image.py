@@ -194,8 +194,10 @@ class GlanceImage(heat_image.GlanceWebImage):
             _('Whether the image is hidden from image lists (Glance\'s '
               'os_hidden): it stays usable by id, e.g. to boot servers '
               'or rebuild them, while image lists leave it out unless '
-              'asked for hidden images. Changed in place.'),
-            default=False,
+              'asked for hidden images. Changed in place. Not set: '
+              'the image keeps what Glance has (an image hidden outside '
+              'the template stays hidden); set it to false to show the '
+              'image.'),
             update_allowed=True,
             support_status=support.SupportStatus(version='22.0.0')
         ),
@@ -305,16 +307,17 @@ class GlanceImage(heat_image.GlanceWebImage):
 
     def handle_update(self, json_snippet, tmpl_diff, prop_diff):
         old = dict(self.properties)
+        new = dict(old)
+        new.update(prop_diff)
         pending = self._pending()
         if self._live_state is None and (pending or self._taking_over):
             # The last update did not complete (what it changed is unknown)
             # or the image was made by another resource type: compare
             # with what Glance has now.
-            self._live_state = self.get_live_state(self.properties)
+            self._live_state = self.get_live_state(
+                livestate.to_observe(old, new))
         if self._live_state:
             old.update(self._live_state)
-        new = dict(self.properties)
-        new.update(prop_diff)
         if prop_diff.get(self.EXPECTED_HASH):
             # Checked against the image in place: only when the image's
             # data does not have it is a new image imported (and verified).

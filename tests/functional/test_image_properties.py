@@ -356,13 +356,24 @@ class HiddenTest(base.FunctionalTestCase):
         self.assertEqual({'k': 'v'}, self.props(stk))
 
         counter = self.counter()
-        self.update_stack(stk, self.template(properties={'k': 'w'}))
+        self.update_stack(stk, self.template(properties={'k': 'w'},
+                                             hidden=False))
         self.assertEqual(image_id, self.image_id(stk))
         # The key and os_hidden in the same request.
         self.assert_patches(counter, image_id, 1, reads=0)
         self.assertIs(False, self.image(stk).os_hidden)
         self.assertTrue(self.listed(image_id))
         self.assertEqual({'k': 'w'}, self.props(stk))
+
+        # A template that stops setting hidden leaves the image as it is:
+        # hidden by hand, it stays hidden, and a check does not mind.
+        self.admin.images.update(image_id, os_hidden=True)
+        counter = self.counter()
+        self.update_stack(stk, self.template(properties={'k': 'w'}))
+        self.assert_patches(counter, image_id, 0, reads=0)
+        self.assertIs(True, self.image(stk).os_hidden)
+        heat.check(stk)
+        self.assertEqual(('CHECK', 'COMPLETE'), stk.state, stk.status_reason)
 
     def test_created_hidden_and_deleted(self):
         stk = self.create_stack(self.template(hidden=True))

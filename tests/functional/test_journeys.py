@@ -184,9 +184,10 @@ class JourneyMixin(object):
 
     def test_first_class_keys_in_the_map_and_hidden(self):
         # Created with keys of first-class properties in the map, as a map
-        # copied from "openstack image create --property" has them.
+        # copied from "openstack image create --property" has them, and
+        # shown (hidden: false makes the template manage os_hidden).
         tmpl = self.tmpl({'os_distro': 'ubuntu', 'os_version': '24.04',
-                          'a': '1'})
+                          'a': '1'}, hidden=False)
         stk = self.create(tmpl)
         image_id = self.image_id(stk)
         self.assert_same_image(stk, image_id, a='1', hidden=False)
@@ -245,7 +246,7 @@ class JourneyMixin(object):
 
         # The fixed update: the same image, shown, a changed, nothing lost.
         fixed = self.tmpl({'os_distro': 'ubuntu', 'os_version': '24.04',
-                           'a': '2'})
+                           'a': '2'}, hidden=False)
         self.update_stack(stk, fixed)
         self.assert_same_image(stk, image_id, a='2', hidden=False)
         self.assert_check(stk)
@@ -371,8 +372,8 @@ class WebImageMigrationTest(base.FunctionalTestCase):
                                  remove_props=['b'], os_hidden=True)
 
         # Step 1: only the type changes. Same image; the one request
-        # restores the key WebImage lost, and shows the image (the
-        # template's hidden is false).
+        # restores the key WebImage lost; the image stays hidden (the
+        # template does not set hidden).
         counter = self.counter()
         self.update_stack(stk, self.template(
             extra_properties={'a': '1', 'b': '2'}, tags=['t1']))
@@ -382,7 +383,7 @@ class WebImageMigrationTest(base.FunctionalTestCase):
         self.assertEqual({'a': '1', 'b': '2', 'oob': 'kept'},
                          self.props(stk))
         self.assertEqual(['t1'], self.image(stk).tags)
-        self.assertIs(False, self.image(stk).os_hidden)
+        self.assertIs(True, self.image(stk).os_hidden)
 
         # Step 2: the keys move to "properties". Still nothing to send.
         tmpl = self.template(properties={'a': '1', 'b': '2'}, tags=['t1'])
@@ -409,6 +410,14 @@ class WebImageMigrationTest(base.FunctionalTestCase):
         self.assertEqual(image_id, self.image_id(stk))
         self.assertEqual({'a': '1', 'c': '3', 'oob': 'kept'},
                          self.props(stk))
+        self.assertIs(True, self.image(stk).os_hidden)
+
+        # The template shows the image: one request, the same image.
+        counter = self.counter()
+        self.update_stack(stk, self.template(
+            properties={'a': '1', 'c': '3'}, tags=['t1'], hidden=False))
+        self.assert_patches(counter, image_id, 1, reads=0)
+        self.assertIs(False, self.image(stk).os_hidden)
 
     def test_type_change_with_first_class_keys_in_extra_properties(self):
         # Heat's WebImage sends extra_properties to Glance as they are,
@@ -442,7 +451,7 @@ class WebImageMigrationTest(base.FunctionalTestCase):
         self.assertEqual(0, counter.count('PATCH'))
         self.assertEqual(keys, self.props(stk))
         tmpl = self.template(properties={'os_distro': 'debian', 'a': '1'},
-                             architecture='aarch64')
+                             architecture='aarch64', hidden=False)
         counter = self.counter()
         self.update_stack(stk, tmpl)
         self.assertEqual(image_id, self.image_id(stk))

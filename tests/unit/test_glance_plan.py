@@ -28,7 +28,7 @@ PROPS = {
     'extra_properties': {'e': 'E'}, 'active': True, 'members': None,
     'properties': {'a': '1', 'n': 5, 'b': True, 'gone': None},
     'is_public': None, 'stores': None, 'all_stores_must_succeed': True,
-    'expected_hash': None, 'hidden': False,
+    'expected_hash': None, 'hidden': None,
 }
 
 
@@ -45,7 +45,7 @@ class CreateTest(testtools.TestCase):
             'name': 'img', 'disk_format': 'qcow2',
             'container_format': 'bare', 'min_disk': 0, 'min_ram': 0,
             'protected': False, 'tags': ['t1'], 'visibility': 'private',
-            'os_hidden': False, 'architecture': 'x86_64', 'e': 'E',
+            'architecture': 'x86_64', 'e': 'E',
             'a': '1', 'n': '5', 'b': 'True',
         }, plan.create_body(PROPS))
 
@@ -53,6 +53,10 @@ class CreateTest(testtools.TestCase):
         body = plan.create_body(props(hidden=True))
         self.assertIs(True, body['os_hidden'])
         self.assertNotIn('hidden', body)
+        self.assertIs(False, plan.create_body(props(hidden=False))[
+            'os_hidden'])
+        # Not set: Glance's default.
+        self.assertNotIn('os_hidden', plan.create_body(PROPS))
 
     def test_create_body_keeps_a_template_id_and_owner(self):
         body = plan.create_body(props(id='1234', owner='p1'))
@@ -158,8 +162,11 @@ class ChangesTest(testtools.TestCase):
         changes = plan.changes(PROPS, props(hidden=True))
         self.assertEqual({'os_hidden': True}, changes.attributes)
         self.assertTrue(changes)
-        self.assertEqual({'os_hidden': False},
-                         plan.changes(props(hidden=True), PROPS).attributes)
+        self.assertEqual({'os_hidden': False}, plan.changes(
+            props(hidden=True), props(hidden=False)).attributes)
+        # A template that stops setting it leaves the image as it is.
+        self.assertEqual({}, plan.changes(props(hidden=True),
+                                          PROPS).attributes)
         self.assertFalse(plan.changes(props(hidden=True),
                                       props(hidden=True)))
 
@@ -211,8 +218,12 @@ class CheckTest(testtools.TestCase):
         image = dict(self.IMAGE, status='deactivated', name='renamed',
                      tags=['other'], a='changed', os_hidden=True)
         del image['n']
+        # hidden is compared when the template sets it.
+        self.assertNotIn("'hidden'", ' '.join(str(p) for p in (
+            plan.differences(PROPS, self.observed(image), image))))
+        wanted = props(hidden=False)
         problems = [str(p) for p in plan.differences(
-            PROPS, self.observed(image), image)]
+            wanted, dict(self.observed(image), hidden=True), image)]
         self.assertEqual([
             'the image is deactivated, not active',
             "'hidden' is 'True' in Glance (template: 'False')",

@@ -67,11 +67,28 @@ class ObserveTest(testtools.TestCase):
         self.assertEqual('x86_64', observed['architecture'])
         self.assertEqual('project-a', observed['owner'])
 
-    def test_hidden_is_glances_os_hidden(self):
-        self.assertIs(False, livestate.observe(TEMPLATE, LIVE)['hidden'])
-        observed = livestate.observe(TEMPLATE, dict(LIVE, os_hidden=True))
-        self.assertIs(True, observed['hidden'])
-        self.assertNotIn('os_hidden', observed)
+    def test_hidden_is_glances_os_hidden_when_set(self):
+        # Not set: an image hidden outside the template stays hidden.
+        self.assertNotIn('hidden', livestate.observe(
+            TEMPLATE, dict(LIVE, os_hidden=True)))
+        for wanted in (False, True):
+            template = dict(TEMPLATE, hidden=wanted)
+            self.assertIs(False, livestate.observe(template, LIVE)['hidden'])
+            observed = livestate.observe(template,
+                                         dict(LIVE, os_hidden=True))
+            self.assertIs(True, observed['hidden'])
+            self.assertNotIn('os_hidden', observed)
+
+    def test_to_observe_adds_what_the_new_template_starts_to_manage(self):
+        stored = dict(TEMPLATE, name='', hidden=None, owner='p')
+        new = dict(stored, hidden=True, name='img', owner='q',
+                   properties={'z': '9'})
+        wanted = livestate.to_observe(stored, new)
+        self.assertEqual((True, 'img', 'p'), (
+            wanted['hidden'], wanted['name'], wanted['owner']))
+        # The maps stay the stored ones.
+        self.assertEqual(TEMPLATE['properties'], wanted['properties'])
+        self.assertIsNone(stored['hidden'])
 
     def test_first_class_keys_in_a_map_are_observed_there(self):
         # A key of a first-class property that the template sets in a
