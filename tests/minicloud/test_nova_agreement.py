@@ -70,15 +70,13 @@ FIRST_CLASS = ('architecture', 'os_distro', 'os_version', 'kernel_id',
 LONG = '\u00e9' * 128
 LONG_KEYS = ('os_command_line', 'os_distro')
 
-#: Where validate and Nova disagree today, and why. The resource checks
-#: only its ``properties`` and ``extra_properties`` maps against the
-#: catalog, not its own properties that Glance stores as image properties
-#: (``architecture``, ``os_distro``, ...): validate accepts what Nova's
-#: schema refuses there. Reported; remove an entry when it is fixed (the
-#: test fails until then).
-KNOWN = {
-    ('architecture', BAD): 'validate accepts it, Nova: field-error',
-}
+#: Where validate and Nova disagree, and why: none today. (The resource's
+#: own properties that Glance stores as image properties, such as
+#: ``architecture``, are checked against the catalog like a key of
+#: ``properties``.) An entry here is a known gap, ``(key, value)`` to the
+#: start of the reason; the test fails while a listed gap is closed.
+KNOWN = {}
+
 
 #: Values validate accepts that Nova refuses with this image and the
 #: test's flavor (1 vCPU, no extra specs) for another reason than its
@@ -417,9 +415,9 @@ class AgreementTest(test_nova.NovaTestCase):
                               and c in refused])
 
         # Over 255 bytes: a warning of validate in ``properties``; Nova
-        # shows the value cut at a whole character. (validate does not
-        # check the resource's own os_distro: no warning there, the gap
-        # of KNOWN.)
+        # shows the value cut at a whole character. The resource's own
+        # os_distro is checked for its value only (the catalog has no
+        # values to take for it), so no warning there.
         for key in LONG_KEYS:
             case = Case(key, LONG, 'long')
             if key in FIRST_CLASS:
