@@ -411,10 +411,17 @@ def draw_long_lived(results):
                 continue
             ax.plot([number], [wall], marker='X', markersize=11,
                     linestyle='none', color=style['color'])
+            if status == 'refused':
+                what = ('update %d: refused by heat-api (500), an '
+                        'engine\nlogged "%s"' % (
+                            number, longlived.LIMIT_MESSAGE))
+            else:
+                what = ('update %d: %s, still IN_PROGRESS %d s after\nan '
+                        'engine logged "%s"' % (number, status,
+                                                record['stuck_after_s'],
+                                                longlived.LIMIT_MESSAGE))
             ax.annotate(
-                'update %d: %s, still IN_PROGRESS %d s after\nan engine '
-                'logged "%s"' % (number, status, record['stuck_after_s'],
-                                 longlived.LIMIT_MESSAGE),
+                what,
                 (number, wall), xytext=(0.03, 0.03),
                 textcoords='axes fraction', fontsize=8,
                 color=style['color'], bbox=label_box,

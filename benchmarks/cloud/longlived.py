@@ -37,6 +37,8 @@ import re
 import time
 import uuid
 
+from heatclient import exc as heat_exc
+
 from benchmarks import common
 from benchmarks import templates
 
@@ -179,14 +181,25 @@ class _Run(object):
 
         ``status`` is Heat's, or ``'stuck'``: still
         ``UPDATE_IN_PROGRESS`` :data:`STUCK_S` after an engine logged
-        :data:`LIMIT_MESSAGE`.
+        :data:`LIMIT_MESSAGE`, or ``'refused'``: heat-api answered the
+        update with an error (500) and an engine logged
+        :data:`LIMIT_MESSAGE` (the engine worker that took the request
+        could not start the stack's operation).
         """
         heat = self.clients.heat
         before = heat.stacks.get(self.stack_id).updated_time
         offsets = _log_offsets(self.cloud)
         wall0 = time.perf_counter()
-        heat.stacks.update(self.stack_id, template=self.template(value),
-                           parameters={'image_url': self.url})
+        try:
+            heat.stacks.update(self.stack_id,
+                               template=self.template(value),
+                               parameters={'image_url': self.url})
+        except heat_exc.HTTPInternalServerError:
+            wall = time.perf_counter() - wall0
+            if not any(_log_lines(self.cloud, offsets,
+                                  LIMIT_MESSAGE).values()):
+                raise
+            return 'refused', wall, heat.stacks.get(self.stack_id)
         limit_seen = None
         while True:
             stack = heat.stacks.get(self.stack_id)
