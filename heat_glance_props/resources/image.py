@@ -25,6 +25,7 @@ from heat.engine import support
 from oslo_log import log as logging
 from oslo_serialization import jsonutils
 from oslo_utils import excutils
+from oslo_utils import uuidutils
 
 from heat_glance_props import catalog
 from heat_glance_props import datahash
@@ -89,6 +90,12 @@ class GlanceImage(heat_image.GlanceWebImage):
 
     #: Resource data: keys of an update Heat has not seen complete.
     PENDING_KEYS = 'pending_keys'
+
+    #: Resource data: the id of an image whose create Heat has not seen
+    #: complete. Stored with the resource id before Glance hears of the
+    #: image: whatever moment a heat-engine dies at, the stack knows the
+    #: image, and the next operation resumes the create in place.
+    CREATING = 'creating'
 
     #: Resource data Heat's placeholder resource leaves behind.
     IS_PLACEHOLDER = 'is_placeholder'
@@ -238,28 +245,8 @@ class GlanceImage(heat_image.GlanceWebImage):
 
     def handle_create(self):
         self._check_location()
-        client = self.client()
-        # One request creates the image with its whole map, before any
-        # data is imported: if Glance refuses a property (protection,
-        # quota), no image exists.
-        with self._glance_errors('create', None, plan.managed(
-                self.properties)):
-            image_id = calls.post_image(client,
-                                        plan.create_body(self.properties))
-        self.resource_id_set(image_id)
-        try:
-            with self._glance_errors('create', image_id):
-                calls.start_import(
-                    client, image_id, self.properties[self.LOCATION],
-                    self.properties[self.STORES],
-                    self.properties[self.ALL_STORES_MUST_SUCCEED])
-        except Exception:
-            with excutils.save_and_reraise_exception():
-                self._discard(image_id)
-        with self._glance_errors('create', image_id):
-            calls.add_members(client, image_id,
-                              self.properties[self.MEMBERS])
-        return {'active': self.properties[self.ACTIVE], 'waits': 0}
+        image_id = self._reserve_id()
+        return self._create_image(image_id, self.properties)
 
     def check_create_complete(self, state):
         client = self.client()
@@ -269,28 +256,19 @@ class GlanceImage(heat_image.GlanceWebImage):
                 image, state['active'],
                 self.properties[self.ALL_STORES_MUST_SUCCEED])
             if step == progress.FAILED:
-                task = calls.failed_import_task(client, image['id'])
-                if (task is None and
-                        state['waits'] < self.IMPORT_FAILURE_WAITS):
-                    # Glance drops its lock on the image a moment before
-                    # it records why the task failed: look again.
-                    state['waits'] += 1
-                    return False
-                # Not ResourceInError: Heat would retry the create, and a
-                # retry downloads the same data from the same place again.
-                raise calls.import_failure(
-                    image, task, self.properties[self.LOCATION],
-                    self.properties[self.DISK_FORMAT],
-                    opts.location_check_settings())
+                return self._import_failed(image, state, self.properties)
             if step == progress.WAIT:
                 return False
             if step in (progress.READY, progress.DEACTIVATE):
                 self._verify_created(image)
             if step == progress.DEACTIVATE:
                 client.images.deactivate(self.resource_id)
-            return True
+        self.data_delete(self.CREATING)
+        return True
 
     def handle_update(self, json_snippet, tmpl_diff, prop_diff):
+        if self._creating():
+            return self._resume_create(prop_diff)
         old = dict(self.properties)
         pending = self._pending()
         if self._live_state is None and (pending or self._taking_over):
@@ -322,17 +300,26 @@ class GlanceImage(heat_image.GlanceWebImage):
         return self._write(changes, 'update')
 
     def check_update_complete(self, state):
+        if 'resume' in state and not self._resume_poll(state):
+            return False
         with self._glance_errors('update', self.resource_id):
             if not calls.finish_update(self.client(), self.resource_id,
                                        state):
                 return False
-        if self.PENDING_KEYS in self.data():
-            self.data_delete(self.PENDING_KEYS)
+        data = self.data()
+        for key in (self.PENDING_KEYS, self.CREATING):
+            if key in data:
+                self.data_delete(key)
         self._live_state = None
         self._taking_over = False
         return True
 
     def handle_check(self):
+        if self._creating():
+            with self._glance_errors('check', self.resource_id):
+                step, image = self._resume_step()
+            raise exception.Error(plan.unfinished_create(
+                self.resource_id, image, step == progress.REPLACE))
         with self._glance_errors('check', self.resource_id):
             image = self.client().images.get(self.resource_id)
         problem = plan.check_failure(self.resource_id, plan.differences(
@@ -356,9 +343,26 @@ class GlanceImage(heat_image.GlanceWebImage):
     def check_adopt_complete(self, state):
         return self.check_update_complete(state)
 
+    def handle_delete(self):
+        if self._creating() and plan.own_id(self.properties,
+                                            self.resource_id):
+            # The create stored the template's id and died: delete the
+            # image only if it is the one that create made.
+            image = calls.find_image(self.client(), self.resource_id)
+            if image is not None and self._not_ours(image):
+                LOG.warning('Image %(id)s is left alone: %(why)s.',
+                            {'id': self.resource_id,
+                             'why': self._not_ours(image)})
+                return None
+        return super(GlanceImage, self).handle_delete()
+
     def needs_replace_failed(self):
         if not self.resource_id or self.data().get(self.IS_PLACEHOLDER):
             return True
+        if self._creating():
+            # A create that did not complete (its engine died): resumed
+            # in place unless the image is gone or can get no data.
+            return self._resume_step()[0] == progress.REPLACE
         # Retry in place unless the image is gone or has no usable data.
         return not calls.has_data(self.client(), self.resource_id)
 
@@ -377,9 +381,14 @@ class GlanceImage(heat_image.GlanceWebImage):
         needs = super(GlanceImage, self)._needs_update(
             after, before, after_props, before_props, prev_resource,
             check_init_complete)
-        return needs or bool(self._pending())
+        return needs or bool(self._pending()) or self._creating()
 
     def get_live_state(self, resource_properties):
+        if self._creating():
+            # The resumed create compares with Glance itself; its image
+            # may not exist yet.
+            self._live_state = {}
+            return {}
         state = super(GlanceImage, self).get_live_state(resource_properties)
         self._live_state = state
         return state
@@ -403,6 +412,144 @@ class GlanceImage(heat_image.GlanceWebImage):
         """Keys of an update whose outcome Heat never saw complete."""
         return set(jsonutils.loads(self.data().get(self.PENDING_KEYS, '[]')))
 
+    def _creating(self):
+        """Whether the create of the image has not been seen complete."""
+        return bool(self.resource_id) and (
+            self.data().get(self.CREATING) == self.resource_id)
+
+    def _reserve_id(self):
+        """Choose the image id and store it before Glance hears of it."""
+        image_id = self.properties[self.IMAGE_ID]
+        if image_id:
+            # Only an id no image has is stored: the stack must never
+            # claim (and delete) an image it did not create.
+            with self._glance_errors('create', None):
+                calls.check_id_free(self.client(), image_id)
+        else:
+            image_id = uuidutils.generate_uuid()
+        self.data_set(self.CREATING, image_id)
+        self.resource_id_set(image_id)
+        return image_id
+
+    def _create_image(self, image_id, props, resume=False):
+        """POST the image with its id and map, import, add the members.
+
+        One request creates the image with its whole map, before any data
+        is imported: if Glance refuses a property (protection, quota), no
+        image exists.
+        """
+        client = self.client()
+        with self._glance_errors('create', None, plan.managed(props)):
+            try:
+                calls.post_image(client, plan.create_body(props, image_id))
+            except glance.IdTaken:
+                with excutils.save_and_reraise_exception():
+                    self._id_taken(image_id, resume)
+        self._start_import(image_id, props)
+        with self._glance_errors('create', image_id):
+            calls.add_members(client, image_id, props[self.MEMBERS])
+        return {'active': props[self.ACTIVE], 'waits': 0}
+
+    def _id_taken(self, image_id, resume):
+        """Glance has or had an image with the id the create POSTed."""
+        if resume and not plan.own_id(self.properties, image_id):
+            # The image of the id this resource chose is gone (deleted
+            # outside Heat): a new image, with a new id.
+            LOG.warning('Image %s is gone: it is replaced.', image_id)
+            raise resource.UpdateReplace(self.name)
+        # Not this resource's image: the stack must not claim it.
+        self.data_delete(self.CREATING)
+        self.resource_id_set(None)
+
+    def _start_import(self, image_id, props):
+        try:
+            with self._glance_errors('create', image_id):
+                calls.start_import(
+                    self.client(), image_id, props[self.LOCATION],
+                    props[self.STORES], props[self.ALL_STORES_MUST_SUCCEED])
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                self._discard(image_id)
+
+    def _import_failed(self, image, state, props):
+        """An import that failed: wait for its reason, then raise it."""
+        task = calls.failed_import_task(self.client(), image['id'])
+        if task is None and state['waits'] < self.IMPORT_FAILURE_WAITS:
+            # Glance drops its lock on the image a moment before it
+            # records why the task failed: look again.
+            state['waits'] += 1
+            return False
+        # Not ResourceInError: Heat would retry the create, and a retry
+        # downloads the same data from the same place again.
+        raise calls.import_failure(image, task, props[self.LOCATION],
+                                   props[self.DISK_FORMAT],
+                                   opts.location_check_settings())
+
+    def _resume_step(self):
+        """What the resumed create does, and the image (or None)."""
+        return calls.resume_step(
+            self.client(), self.resource_id,
+            plan.own_id(self.properties, self.resource_id))
+
+    def _not_ours(self, image):
+        return plan.not_ours(image, dict(self.properties),
+                             self.context.project_id)
+
+    def _resume_create(self, prop_diff):
+        """Resume a create that did not complete, in place.
+
+        Whatever Glance has: no image yet (create it now, with the same
+        id), an image no import ever reached (start the import), an
+        import Glance runs (wait for it), an image with its data (apply
+        the template to the live image). Data that is in is never
+        imported again.
+        """
+        props = dict(self.properties)
+        props.update(prop_diff)
+        image_id = self.resource_id
+        with self._glance_errors('update', image_id):
+            step, image = self._resume_step()
+        if (image is not None and plan.own_id(self.properties, image_id)
+                and self._not_ours(image)):
+            raise exception.Error(plan.foreign_image(image_id,
+                                                     self._not_ours(image)))
+        LOG.info('Resuming the create of image %(id)s: %(step)s.',
+                 {'id': image_id, 'step': step})
+        if step == progress.REPLACE:
+            raise resource.UpdateReplace(self.name)
+        if step == progress.POST:
+            self._create_image(image_id, props, resume=True)
+        elif step == progress.IMPORT:
+            self._start_import(image_id, props)
+        return {'resume': props, 'waits': 0}
+
+    def _resume_poll(self, state):
+        """One poll of a resumed create: the data, then the template.
+
+        :returns: whether the image has its data and the template's
+            changes are sent (``state`` then holds what
+            :func:`calls.finish_update` follows).
+        """
+        if 'active' in state:
+            return True
+        props = state['resume']
+        with self._glance_errors('update', self.resource_id):
+            image = dict(self.client().images.get(self.resource_id))
+            step = progress.data_step(image)
+            if step == progress.DATA_FAILED:
+                return self._import_failed(image, state, props)
+            if step == progress.DATA_WAIT:
+                return False
+            self._verify_created(image, props)
+            # What the interrupted create sent is unknown: compare the
+            # template with the live image, as a converge does.
+            live = self._observed(image, plan.managed(props))
+            if props[self.MEMBERS] or self.properties[self.MEMBERS]:
+                live[self.MEMBERS] = calls.member_ids(self.client(),
+                                                      self.resource_id)
+        state.update(self._write(plan.changes(live, props), 'update'))
+        return True
+
     def _check_location(self):
         """Check the data at "location" against "disk_format" first.
 
@@ -419,12 +566,13 @@ class GlanceImage(heat_image.GlanceWebImage):
             LOG.warning('Resource "%(name)s": %(msg)s',
                         {'name': self.name, 'msg': msg})
 
-    def _verify_created(self, image):
+    def _verify_created(self, image, props=None):
         """Verify a created image; a failure leaves no image behind."""
+        props = props or self.properties
         try:
             calls.verify_data(self.client(), image,
-                              self.properties[self.EXPECTED_HASH],
-                              self.properties[self.DISK_FORMAT],
+                              props[self.EXPECTED_HASH],
+                              props[self.DISK_FORMAT],
                               opts.verify_by_download())
         except datahash.HashError as exc:
             self._discard(image['id'])
@@ -441,11 +589,14 @@ class GlanceImage(heat_image.GlanceWebImage):
         with self._glance_errors(action, self.resource_id, changes.keys()):
             return calls.write(self.client(), self.resource_id, changes)
 
-    def _observed(self, image):
-        """The stored properties, with what the live image says instead."""
+    def _observed(self, image, keys=()):
+        """The stored properties, with what the live image says instead.
+
+        :param keys: more free property keys to read from the image.
+        """
         props = dict(self.properties)
-        props.update(self.parse_live_resource_data(self.properties,
-                                                   dict(image)))
+        props.update(livestate.observe(dict(self.properties), dict(image),
+                                       self._pending() | set(keys)))
         return props
 
 
