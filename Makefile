@@ -10,7 +10,7 @@ all: test
 
 venv: $(STAMP)
 
-$(STAMP): setup.cfg requirements.txt test-requirements.txt doc/requirements.txt upper-constraints.txt tools/make-venv.sh
+$(STAMP): setup.cfg pyproject.toml requirements.txt test-requirements.txt doc/requirements.txt upper-constraints.txt tools/make-venv.sh
 	tools/make-venv.sh $(PYTHON) $(VENV)
 	touch $@
 

@@ -278,13 +278,8 @@ def _requirement(catalog, key, text, values, map_name):
     return None
 
 
-def check(maps, catalog):
-    """Check property maps against the catalog.
-
-    :param maps: ``(map_name, mapping)`` pairs, as for
-        :func:`heat_glance_props.imageprops.find_problems`.
-    :returns: a list of :class:`Finding`, in map and key order.
-    """
+def _texts(maps):
+    """Every key the maps set, to its normalised value."""
     values = {}
     for _name, mapping in maps:
         for key, value in (mapping or {}).items():
@@ -294,6 +289,24 @@ def check(maps, catalog):
                 continue
             if text is not None:
                 values[key] = text
+    return values
+
+
+def check(maps, catalog, first_class=None):
+    """Check property maps against the catalog.
+
+    :param maps: ``(map_name, mapping)`` pairs, as for
+        :func:`heat_glance_props.imageprops.find_problems`.
+    :param first_class: the resource's first-class properties that Glance
+        stores as free properties (name to value, ``None`` or ``''`` not
+        set): their values are checked as the same key in a map is, and
+        other keys' requirements see them.
+    :returns: a list of :class:`Finding`, in map and key order, then the
+        first-class properties in name order.
+    """
+    in_maps = _texts(maps)
+    first_class = imageprops.first_class_values(first_class)
+    values = dict(first_class, **in_maps)
     findings = []
     for map_name, mapping in maps:
         for key in sorted((mapping or {}), key=str):
@@ -304,6 +317,17 @@ def check(maps, catalog):
                                        map_name)
             if finding is not None:
                 findings.append(finding)
+    for name, text in sorted(first_class.items()):
+        entry = catalog.get(name)
+        # A map that sets the key too has been checked (the same value:
+        # imageprops.find_problems refuses another one).
+        if name in in_maps or entry is None or entry.accepts_value(text):
+            continue
+        args = {'key': name, 'value': _short(text),
+                'allowed': entry.allowed(), 'source': entry.source}
+        findings.append(Finding(None, name, str(_(
+            "property '%(key)s' has value '%(value)s'; allowed: "
+            "%(allowed)s (source: %(source)s).") % args)))
     return findings
 
 
@@ -320,15 +344,16 @@ def apply_mode(findings, mode):
                                        'modes': catalog_entry.join(MODES)})
 
 
-def check_maps(maps, mode=STRICT, extra_files=()):
+def check_maps(maps, mode=STRICT, extra_files=(), first_class=None):
     """The catalog part of a resource's validation.
 
+    :param first_class: see :func:`check`.
     :returns: a :class:`Review`; with mode ``off`` the catalog is not
         even loaded.
     """
     if mode == OFF:
         return Review([], [])
-    return apply_mode(check(maps, load(extra_files)), mode)
+    return apply_mode(check(maps, load(extra_files), first_class), mode)
 
 
 def nova_view(maps):
@@ -359,14 +384,19 @@ def nova_view(maps):
     return findings
 
 
-def review(maps, first_class=(), mode=STRICT, extra_files=()):
+def review(maps, first_class=None, mode=STRICT, extra_files=()):
     """Everything the resource checks in its property maps, in one pass.
 
     The rules of :func:`heat_glance_props.imageprops.find_problems` are
     always errors and come first, in map order; then the catalog's
     findings (errors or warnings by ``mode``) of the keys those rules
-    left alone, in map and key order; then the values Nova would cut
-    (warnings, unless ``mode`` is ``off``).
+    left alone, in map and key order, and of the first-class properties;
+    then the values Nova would cut (warnings, unless ``mode`` is ``off``).
+
+    :param first_class: the resource's first-class properties that Glance
+        stores as free properties, name to value (``os_distro``, ...;
+        ``None`` or ``''`` is not set). A map may set the same key to the
+        same value; a different value is an error.
     """
     problems = imageprops.find_problems(maps, first_class)
     names = dict((k, name) for name, mapping in maps
@@ -378,6 +408,6 @@ def review(maps, first_class=(), mode=STRICT, extra_files=()):
     clean = [(name, dict((k, v) for k, v in (mapping or {}).items()
                          if k not in flagged))
              for name, mapping in maps]
-    found = check_maps(clean, mode, extra_files)
+    found = check_maps(clean, mode, extra_files, first_class)
     return Review(errors + found.errors,
                   found.warnings + nova_view(clean))

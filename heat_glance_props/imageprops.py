@@ -54,12 +54,16 @@ CORE_KEYS = {
     'min_disk': 'min_disk',
     'min_ram': 'min_ram',
     'name': 'name',
-    'os_hidden': None,
+    'os_hidden': 'hidden',
     'owner': 'owner',
     'protected': 'protected',
     'tags': 'tags',
     'visibility': 'visibility',
 }
+
+#: Resource properties whose core attribute Glance names otherwise.
+GLANCE_NAMES = dict((prop, key) for key, prop in CORE_KEYS.items()
+                    if prop is not None and prop != key)
 
 #: Names glanceclient's ``images.update(image_id, remove_props=None,
 #: **kwargs)`` takes for itself: a property with one of these names cannot
@@ -107,10 +111,26 @@ def normalise(mapping):
     return result
 
 
+def first_class_values(first_class):
+    """The normalised map of the first-class properties that are set.
+
+    :param first_class: resource property name to value as Heat gives it
+        (a string property set to null arrives as ``''``), or None.
+    """
+    return normalise(dict((k, v or None)
+                          for k, v in (first_class or {}).items()))
+
+
 def merge(*mappings):
     """Normalise several maps into the one map of keys a resource manages.
 
-    Later maps win; :func:`validate` refuses a key in more than one map.
+    Later maps win. The resource merges its first-class properties, then
+    ``extra_properties``, then ``properties``: the order in which Heat's
+    ``OS::Glance::WebImage`` sends them (its ``extra_properties`` overwrite
+    the first-class values), so that the stored properties of a stack
+    taken over from WebImage mean what they meant there.
+    :func:`find_problems` refuses a template in which that order would
+    matter (one key with two different values).
     """
     result = {}
     for mapping in mappings:
@@ -213,7 +233,7 @@ def _outside_bmp(text):
 _TYPE_NAMES = {'dict': 'map', 'list': 'list'}
 
 
-def _key_problem(key, map_name, first_class):
+def _key_problem(key, map_name):
     """The message for a bad key, or None for a good one."""
     args = {'map': map_name, 'key': _short(key) if isinstance(key, str)
             else key}
@@ -261,11 +281,24 @@ def _key_problem(key, map_name, first_class):
         return _("key '%(key)s' in '%(map)s' cannot be sent through the "
                  "Glance client, which takes this name for itself; rename "
                  "the property.") % args
-    if key in first_class:
-        return _("key '%(key)s' in '%(map)s' is also set by the resource "
-                 "property '%(key)s'; set it there and remove it from "
-                 "'%(map)s'.") % args
     return None
+
+
+def _first_class_problem(key, value, map_name, first_class):
+    """A map value that contradicts the first-class property of its key.
+
+    Both set to the same value is fine, and so is a map value of null
+    ("not set" in the map).
+    """
+    wanted = first_class.get(key)
+    value = normalise_value(value)
+    if wanted is None or value is None or value == wanted:
+        return None
+    return _("key '%(key)s' in '%(map)s' is '%(value)s', but the resource "
+             "property '%(key)s' is '%(wanted)s'; give the key one value "
+             "(set it in one of the two places, or the same value in "
+             "both).") % {'key': _short(key), 'map': map_name,
+                          'value': _short(value), 'wanted': _short(wanted)}
 
 
 def _value_problem(key, value, map_name):
@@ -284,24 +317,28 @@ def _value_problem(key, value, map_name):
     return None
 
 
-def find_problems(maps, first_class=()):
+def find_problems(maps, first_class=None):
     """Check the property maps of one resource.
 
     :param maps: a sequence of ``(map_name, mapping)`` pairs, e.g.
         ``[('properties', {...}), ('extra_properties', {...})]``; a mapping
         may be ``None``.
-    :param first_class: keys that a first-class property of the resource
-        already sets (e.g. ``os_distro``).
+    :param first_class: the first-class properties of the resource that
+        Glance stores as free properties, name to value (e.g.
+        ``{'os_distro': 'ubuntu'}``; ``None`` or ``''`` is not set). A map
+        may set such a key too, to the same value.
     :returns: a list of ``(key, message)`` pairs, empty when all is well.
         Every message names the key, the map and what to do instead.
     """
     problems = []
     seen = {}
-    first_class = frozenset(first_class)
+    first_class = first_class_values(first_class)
     for map_name, mapping in maps:
         for key, value in (mapping or {}).items():
-            message = (_key_problem(key, map_name, first_class) or
-                       _value_problem(key, value, map_name))
+            message = (_key_problem(key, map_name) or
+                       _value_problem(key, value, map_name) or
+                       _first_class_problem(key, value, map_name,
+                                            first_class))
             if message is None and key in seen:
                 args = {'key': _short(key), 'map': map_name,
                         'other': seen[key]}

@@ -27,16 +27,20 @@ change is not drift. The rules, one per resource property:
   as raw) is not a difference. A template that changes one of them still
   gets a new image, because Heat compares the template with the stored
   properties.
-* **Managed only when the template sets them** (``name``, ``owner`` and the
-  first-class free properties ``architecture``, ``kernel_id``,
-  ``os_distro``, ``os_version``, ``ramdisk_id``): observed when the
-  template gives a value; otherwise whatever Glance has (its default, an
-  injected key, an operator's change) is left alone.
+* **Managed only when the template sets them** (``name``, ``owner``,
+  ``hidden`` (Glance's ``os_hidden``) and the first-class free properties
+  ``architecture``, ``kernel_id``, ``os_distro``, ``os_version``,
+  ``ramdisk_id``): observed when the template gives a value; otherwise
+  whatever Glance has (its default, an injected key, an operator's
+  change, an image hidden by hand) is left alone.
 * **Always managed** (``min_disk``, ``min_ram``, ``protected``,
-  ``visibility``, ``active``): the template's value or its default is what
-  the image must have.
+  ``visibility``, ``active``): the template's value or its default is
+  what the image must have.
 * **Maps** (``properties``, ``extra_properties``): only the keys the
-  template sets (and the keys of an update Heat never saw complete).
+  template sets (and the keys of an update Heat never saw complete). A
+  key of a first-class property may be in a map too (the same value): it
+  is observed in both places, so whichever place the template moves it
+  to, the live value is compared.
 * **Tags** and **stores**: only the tags and stores the template lists;
   tags added outside the template are not drift and are never removed,
   and the stores of an image whose template lists none are not managed.
@@ -46,14 +50,15 @@ Plain functions, no Heat import: :func:`observe` takes the stored resource
 properties and Glance's image document as dicts.
 """
 
+from heat_glance_props import imageprops
 from heat_glance_props import stores
 
 #: Set when the image is created; never read back from Glance.
 CREATE_ONLY = ('id', 'disk_format', 'container_format', 'location')
 
 #: Observed only when the template gives them a value.
-WHEN_SET = ('name', 'owner', 'architecture', 'kernel_id', 'os_distro',
-            'os_version', 'ramdisk_id')
+WHEN_SET = ('name', 'owner', 'hidden', 'architecture', 'kernel_id',
+            'os_distro', 'os_version', 'ramdisk_id')
 
 #: Always observed: the template's value or default is the wanted one.
 ALWAYS = ('min_disk', 'min_ram', 'protected', 'visibility')
@@ -70,6 +75,21 @@ def is_set(value):
     return value is not None and value != ''
 
 
+def to_observe(stored, new):
+    """The properties whose live values an update compares with.
+
+    The stored ones, and the properties managed only when set that the
+    new template sets and the stored one did not (a stack taken over from
+    OS::Glance::WebImage, which has no ``hidden``): an image that already
+    has the new value needs no request for it.
+    """
+    result = dict(stored)
+    for key in WHEN_SET:
+        if not is_set(stored.get(key)) and is_set(new.get(key)):
+            result[key] = new[key]
+    return result
+
+
 def observe(template, live, pending=()):
     """The live values of the properties a comparison may look at.
 
@@ -84,10 +104,10 @@ def observe(template, live, pending=()):
     """
     observed = {}
     for key in ALWAYS:
-        observed[key] = live.get(key)
+        observed[key] = live.get(imageprops.GLANCE_NAMES.get(key, key))
     for key in WHEN_SET:
         if is_set(template.get(key)):
-            observed[key] = live.get(key)
+            observed[key] = live.get(imageprops.GLANCE_NAMES.get(key, key))
     observed[ACTIVE] = live.get('status') != 'deactivated'
 
     wanted_tags = template.get(TAGS)

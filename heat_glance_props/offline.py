@@ -17,8 +17,10 @@ own template code, so ``get_param`` and the other functions that need no
 cloud resolve as they would in heat-engine. Every ``OS::Glance::Image``
 (and Heat's ``OS::Glance::WebImage``) is then checked with
 :func:`heat_glance_props.catalog.review`, the rules the resource's
-``validate()`` applies. Heat must be installed (it is wherever heat-engine
-runs); nothing talks to Keystone, Glance or a database.
+``validate()`` applies. (Heat's WebImage does not apply them: for it
+their findings are warnings, and the verdict is Heat's.) Heat must be
+installed (it is wherever heat-engine runs); nothing talks to Keystone,
+Glance or a database.
 """
 
 import collections
@@ -215,13 +217,39 @@ def _map_names(res):
     return ()
 
 
+def _engine_checks_maps(res):
+    """Whether heat-engine applies the rules of the maps to a resource.
+
+    The plugin's ``OS::Glance::Image`` refuses what the rules refuse.
+    Heat's own ``OS::Glance::WebImage`` checks nothing in its
+    ``extra_properties`` and sends them to Glance as they are: there the
+    findings of the rules are warnings, and the verdict is Heat's.
+    """
+    from heat_glance_props.resources import image
+
+    return isinstance(res, image.GlanceImage)
+
+
+def _free_names(res):
+    """The properties of an image resource that Glance stores as keys.
+
+    The maps, and the first-class properties (``os_distro``, ...): a value
+    of them that needs a parameter without a value reads as not set.
+    """
+    from heat_glance_props.glance import plan
+
+    names = _map_names(res)
+    return names + plan.FREE_PROPERTIES if names else ()
+
+
 def _image_maps(res):
     """``(maps, first_class)`` of an image resource, or None.
 
     A map whose whole value needs a parameter without a value reads as
-    None (the reports of :func:`validate_stack` say it is not checked).
+    None (the reports of :func:`validate_stack` say it is not checked); so
+    does a first-class property.
     """
-    from heat_glance_props.resources import image
+    from heat_glance_props.glance import plan
     from heat_glance_props import unset
 
     names = _map_names(res)
@@ -233,7 +261,7 @@ def _image_maps(res):
             maps.append((name, res.properties[name]))
         except unset.UnsetValue:
             maps.append((name, None))
-    return maps, image.GlanceImage.FREE_PROPERTIES
+    return maps, plan.first_class(res.properties)
 
 
 def _error(resource, rtype, message, level=ERROR, source=HEAT):
@@ -327,7 +355,7 @@ def validate_stack(stk, require_parameters=False):
     for name in sorted(resources):
         res = resources[name]
         reports.extend(_left_out_reports(res, unset.leave_out(
-            res, missing, _map_names(res))))
+            res, missing, _free_names(res))))
         # Heat's validate_template, less the one step that asks the cloud
         # whether the service of the resource type is there.
         res._validate_service_availability = _no_service_check
@@ -439,7 +467,8 @@ def check_stack(stk, mode=catalog.STRICT, catalog_files=(),
         checked.append(name)
         maps, first_class = found
         reports.extend(_review_reports(res, maps, first_class, mode,
-                                       catalog_files))
+                                       catalog_files,
+                                       _engine_checks_maps(res)))
         if heat_checks and name not in refused:
             reports.extend(_engine_validate(res, maps, first_class))
         if location_check is not None and name not in refused:
@@ -447,11 +476,15 @@ def check_stack(stk, mode=catalog.STRICT, catalog_files=(),
     return reports, checked
 
 
-def _review_reports(res, maps, first_class, mode, catalog_files):
+def _review_reports(res, maps, first_class, mode, catalog_files,
+                    refused=True):
     """The findings of :func:`heat_glance_props.catalog.review`.
 
     Each with its source: the rules of keys and values Glance refuses,
     the values Nova cuts, or else the catalog.
+
+    :param refused: whether heat-engine refuses the errors of the review
+        (see :func:`_engine_checks_maps`); if not, they are warnings.
     """
     from heat_glance_props import imageprops
 
@@ -469,7 +502,8 @@ def _review_reports(res, maps, first_class, mode, catalog_files):
             source = CATALOG
         return Report(res.name, res.type(), level, finding, source)
 
-    return ([report(ERROR, f) for f in review.errors] +
+    return ([report(ERROR if refused else WARNING, f)
+             for f in review.errors] +
             [report(WARNING, f) for f in review.warnings])
 
 

@@ -217,6 +217,42 @@ def _introspect(args):
     return 0
 
 
+def _stale_servers(args):
+    from heat_glance_props import staleprops
+
+    if not args.image and not args.stack:
+        _error(_('name an image (ID or name) or a stack (--stack)'))
+        return 2
+    try:
+        import openstack
+        from openstack import exceptions as sdk_exc
+
+        try:
+            conn = openstack.connect(cloud=args.os_cloud,
+                                     region_name=args.os_region_name)
+            reports = staleprops.find_stale(
+                conn, image_ids=args.image, stacks=args.stack,
+                all_projects=args.all_projects)
+        except sdk_exc.ConfigException as exc:
+            _error(_('cannot connect to the cloud: %s') % exc)
+            return 1
+    except staleprops.Error as exc:
+        _error(exc)
+        return exc.exit_status
+    except Exception as exc:  # keystoneauth: bad credentials, no Keystone
+        _error(_('%(type)s: %(exc)s') % {
+            'type': type(exc).__name__, 'exc': exc})
+        return 1
+    stale = [s for r in reports for s in r.servers if s.differences]
+    if args.format == 'json':
+        print(json.dumps([staleprops.as_dict(r) for r in reports],
+                         indent=2))
+    else:
+        for line in staleprops.text_lines(reports):
+            print(line)
+    return staleprops.EXIT_STALE if stale else 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog='heat-glance-props',
@@ -360,6 +396,50 @@ def build_parser():
     cmd.add_argument('--format', choices=('yaml', 'json'), default='yaml',
                      help=_('output format (default: yaml)'))
     cmd.set_defaults(func=_introspect)
+
+    cmd = commands.add_parser(
+        'stale-servers',
+        help=_('list the servers that run on older image properties than '
+               'their image has now'),
+        description=_('For each image (or each image of a stack), list '
+                      'the servers booted or rebuilt from it whose image '
+                      'properties, as Nova copied them then and shows them '
+                      'at compute API microversion 2.98, differ from the '
+                      'image\'s properties in Glance now: key, value at '
+                      'build, value now. An in-place property change '
+                      'reaches new and rebuilt servers only. Nova shows '
+                      'only the property names of its own schema; the '
+                      'image\'s other keys are listed as not shown (no '
+                      'comparison can tell whether a server has them). '
+                      'Authentication as for the openstack command: '
+                      '--os-cloud or OS_CLOUD with clouds.yaml, or the '
+                      'OS_* variables. Exit status: 0 no server runs on '
+                      'old properties, %(stale)d some do, 1 an error, 2 '
+                      'bad usage, 4 an image or stack not found, 5 not '
+                      'allowed, 6 no endpoint for a service, 7 the '
+                      'compute API is older than 2.98.') % {
+            'stale': 3})
+    cmd.add_argument('image', metavar='IMAGE', nargs='*', default=[],
+                     help=_('an image ID or name (repeatable)'))
+    cmd.add_argument('--stack', metavar='STACK', action='append',
+                     default=[],
+                     help=_('every OS::Glance::Image and '
+                            'OS::Glance::WebImage of this stack and its '
+                            'nested stacks (name or ID; repeatable)'))
+    cmd.add_argument('--all-projects', action='store_true',
+                     help=_('servers of every project (admin only); by '
+                            'default only the servers of your project'))
+    cmd.add_argument('--format', choices=('text', 'json'), default='text',
+                     help=_('text (the default) or one JSON document'))
+    cmd.add_argument('--os-cloud', metavar='NAME',
+                     default=os.environ.get('OS_CLOUD'),
+                     help=_('the cloud of clouds.yaml (default: '
+                            'OS_CLOUD; without either, the OS_* '
+                            'variables)'))
+    cmd.add_argument('--os-region-name', metavar='REGION',
+                     default=os.environ.get('OS_REGION_NAME'),
+                     help=_('the region (default: OS_REGION_NAME)'))
+    cmd.set_defaults(func=_stale_servers)
     return parser
 
 

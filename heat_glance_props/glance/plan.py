@@ -28,11 +28,11 @@ from heat_glance_props import imageprops
 #: The resource properties read here (the names of OS::Glance::Image).
 (NAME, IMAGE_ID, MIN_DISK, MIN_RAM, PROTECTED, DISK_FORMAT,
  CONTAINER_FORMAT, TAGS, OWNER, VISIBILITY, IS_PUBLIC, EXTRA_PROPERTIES,
- IMAGE_PROPERTIES, MEMBERS, ACTIVE, STORES, EXPECTED_HASH) = (
+ IMAGE_PROPERTIES, MEMBERS, ACTIVE, STORES, EXPECTED_HASH, HIDDEN) = (
     'name', 'id', 'min_disk', 'min_ram', 'protected', 'disk_format',
     'container_format', 'tags', 'owner', 'visibility', 'is_public',
     'extra_properties', 'properties', 'members', 'active', 'stores',
-    'expected_hash')
+    'expected_hash', 'hidden')
 
 #: Resource properties that Glance stores as free image properties.
 FREE_PROPERTIES = ('architecture', 'kernel_id', 'os_distro', 'os_version',
@@ -40,10 +40,16 @@ FREE_PROPERTIES = ('architecture', 'kernel_id', 'os_distro', 'os_version',
 
 #: Core image attributes sent with the create.
 CREATE_ATTRIBUTES = (NAME, IMAGE_ID, MIN_DISK, MIN_RAM, PROTECTED,
-                     DISK_FORMAT, CONTAINER_FORMAT, TAGS, OWNER)
+                     DISK_FORMAT, CONTAINER_FORMAT, TAGS, OWNER, HIDDEN)
 
 #: Core image attributes that an update patches in place.
-UPDATE_ATTRIBUTES = (NAME, MIN_DISK, MIN_RAM, PROTECTED, OWNER, VISIBILITY)
+UPDATE_ATTRIBUTES = (NAME, MIN_DISK, MIN_RAM, PROTECTED, OWNER, VISIBILITY,
+                     HIDDEN)
+
+
+def glance_name(prop):
+    """The name of the core image attribute a resource property sets."""
+    return imageprops.GLANCE_NAMES.get(prop, prop)
 
 
 class Changes(collections.namedtuple(
@@ -74,11 +80,24 @@ def visibility(props):
     return value
 
 
+def first_class(props):
+    """The first-class properties Glance stores as free properties.
+
+    Name to value, as Heat gives them (``''`` or None: not set).
+    """
+    return dict((k, props.get(k)) for k in FREE_PROPERTIES)
+
+
 def managed(props):
-    """The normalised map of free properties the template sets."""
-    # Heat gives an empty string for a string property set to null.
-    first_class = dict((k, props.get(k) or None) for k in FREE_PROPERTIES)
-    return imageprops.merge(first_class, props.get(EXTRA_PROPERTIES),
+    """The normalised map of free properties the template sets.
+
+    A key may be set by its first-class property and by a map, to the same
+    value (:func:`heat_glance_props.imageprops.find_problems` refuses two
+    values); the maps win, ``properties`` last (see
+    :func:`heat_glance_props.imageprops.merge`).
+    """
+    return imageprops.merge(imageprops.first_class_values(first_class(props)),
+                            props.get(EXTRA_PROPERTIES),
                             props.get(IMAGE_PROPERTIES))
 
 
@@ -91,7 +110,7 @@ def create_body(props, image_id=None):
     :param image_id: the id the image gets (chosen before the POST, see
         :func:`own_id`); the template's ``id`` when None.
     """
-    body = dict((k, props[k]) for k in CREATE_ATTRIBUTES
+    body = dict((glance_name(k), props[k]) for k in CREATE_ATTRIBUTES
                 if props[k] is not None)
     if image_id is not None:
         body[IMAGE_ID] = image_id
@@ -167,8 +186,31 @@ def unfinished_create(image_id, image, replace):
              '%(then)s.') % {'id': image_id, 'seen': seen, 'then': then}
 
 
+def retyped(old, new):
+    """Maps whose values changed in type only, which Heat's diff misses.
+
+    Heat compares property values with ``==``, for which ``False == 0``
+    and ``1 == 1.0 == True``; Glance stores ``"False"``, ``"0"``,
+    ``"1.0"``: a map changed from ``{a: false}`` to ``{a: 0}`` is a change
+    of the image.
+
+    :returns: the names of the map properties whose normalised maps differ
+        although the template values compare equal.
+    """
+    result = []
+    for name in (EXTRA_PROPERTIES, IMAGE_PROPERTIES):
+        before, after = old.get(name), new.get(name)
+        if (before == after and
+                imageprops.normalise(before) != imageprops.normalise(after)):
+            result.append(name)
+    return result
+
+
 def core_changes(old, new):
-    """Changed core attributes (``name``, ...) and their new values."""
+    """Changed core attributes (``name``, ...) and their new values.
+
+    Keyed by Glance's names (``os_hidden`` for ``hidden``).
+    """
     result = {}
     for attr in UPDATE_ATTRIBUTES:
         if attr == VISIBILITY:
@@ -176,7 +218,7 @@ def core_changes(old, new):
         else:
             before, after = old.get(attr), new.get(attr)
         if after is not None and after != before:
-            result[attr] = after
+            result[glance_name(attr)] = after
     return result
 
 
@@ -218,11 +260,13 @@ def differences(props, observed, image):
         problems.append(_('the image is %(status)s, not %(wanted)s') % {
             'status': image.get('status'), 'wanted': wanted})
     diff = changes(observed, props)
-    for attr in sorted(diff.attributes):
-        problems.append(_("'%(attr)s' is '%(actual)s' in Glance "
-                          "(template: '%(wanted)s')") % {
-            'attr': attr, 'actual': image.get(attr),
-            'wanted': diff.attributes[attr]})
+    for attr in sorted(UPDATE_ATTRIBUTES):
+        key = glance_name(attr)
+        if key in diff.attributes:
+            problems.append(_("'%(attr)s' is '%(actual)s' in Glance "
+                              "(template: '%(wanted)s')") % {
+                'attr': attr, 'actual': image.get(key),
+                'wanted': diff.attributes[key]})
     for tag in diff.tags[0]:
         problems.append(_("tag '%s' is missing") % tag)
     for store in diff.stores[0]:

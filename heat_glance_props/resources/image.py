@@ -68,10 +68,10 @@ class GlanceImage(heat_image.GlanceWebImage):
 
     OWN_PROPERTIES = (
         IMAGE_PROPERTIES, IS_PUBLIC, STORES, ALL_STORES_MUST_SUCCEED,
-        EXPECTED_HASH,
+        EXPECTED_HASH, HIDDEN,
     ) = (
         'properties', 'is_public', 'stores', 'all_stores_must_succeed',
-        'expected_hash',
+        'expected_hash', 'hidden',
     )
 
     _EXPECTED_HASH_KEYS = (
@@ -130,7 +130,10 @@ class GlanceImage(heat_image.GlanceWebImage):
               'strings; numbers and booleans are converted to strings and '
               'a null value means "not set". On stack update the changes '
               'are patched in place with one Glance request; keys that '
-              'the template never set are left alone.'),
+              'the template never set are left alone. A key of a '
+              'first-class property (os_distro, os_version, architecture, '
+              'kernel_id, ramdisk_id) may be set here when that property '
+              'is not set, or is set to the same value.'),
             update_allowed=True,
             default={}
         ),
@@ -193,6 +196,18 @@ class GlanceImage(heat_image.GlanceWebImage):
             update_allowed=True,
             support_status=support.SupportStatus(version='22.0.0')
         ),
+        HIDDEN: properties.Schema(
+            properties.Schema.BOOLEAN,
+            _('Whether the image is hidden from image lists (Glance\'s '
+              'os_hidden): it stays usable by id, e.g. to boot servers '
+              'or rebuild them, while image lists leave it out unless '
+              'asked for hidden images. Changed in place. Not set: '
+              'the image keeps what Glance has (an image hidden outside '
+              'the template stays hidden); set it to false to show the '
+              'image.'),
+            update_allowed=True,
+            support_status=support.SupportStatus(version='22.0.0')
+        ),
     })
 
     def validate(self):
@@ -204,8 +219,8 @@ class GlanceImage(heat_image.GlanceWebImage):
         # offline "heat-glance-props validate".
         mode, catalog_files = opts.settings()
         try:
-            review = catalog.review(maps, self.FREE_PROPERTIES, mode,
-                                    catalog_files)
+            review = catalog.review(maps, plan.first_class(self.properties),
+                                    mode, catalog_files)
         except catalog.CatalogError as exc:
             self._invalid(exc)
         for finding in review.warnings:
@@ -270,16 +285,17 @@ class GlanceImage(heat_image.GlanceWebImage):
         if self._creating():
             return self._resume_create(prop_diff)
         old = dict(self.properties)
+        new = dict(old)
+        new.update(prop_diff)
         pending = self._pending()
         if self._live_state is None and (pending or self._taking_over):
             # The last update did not complete (what it changed is unknown)
             # or the image was made by another resource type: compare
             # with what Glance has now.
-            self._live_state = self.get_live_state(self.properties)
+            self._live_state = self.get_live_state(
+                livestate.to_observe(old, new))
         if self._live_state:
             old.update(self._live_state)
-        new = dict(self.properties)
-        new.update(prop_diff)
         if prop_diff.get(self.EXPECTED_HASH):
             # Checked against the image in place: only when the image's
             # data does not have it is a new image imported (and verified).
@@ -381,7 +397,17 @@ class GlanceImage(heat_image.GlanceWebImage):
         needs = super(GlanceImage, self)._needs_update(
             after, before, after_props, before_props, prev_resource,
             check_init_complete)
-        return needs or bool(self._pending()) or self._creating()
+        return (needs or bool(self._pending()) or self._creating() or
+                bool(plan.retyped(before_props, after_props)))
+
+    def update_template_diff_properties(self, after_props, before_props):
+        diff = super(GlanceImage, self).update_template_diff_properties(
+            after_props, before_props)
+        # Heat's diff compares with ==, for which false == 0: a map whose
+        # values change in type only is still a change of the image.
+        for name in plan.retyped(before_props, after_props):
+            diff[name] = after_props[name]
+        return diff
 
     def get_live_state(self, resource_properties):
         if self._creating():

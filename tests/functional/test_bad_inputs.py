@@ -79,14 +79,25 @@ VALIDATION_ROWS = [
      'attribute, not a free property; use the resource property \'name\' '
      'instead.'),
     ('key-core-attribute-without-property',
-     {'properties': {'os_hidden': True}},
-     'Resource "image": key \'os_hidden\' in \'properties\' is a core image '
+     {'properties': {'locations': 'x'}},
+     'Resource "image": key \'locations\' in \'properties\' is a core image '
      'attribute, not a free property; it cannot be set through '
      '\'properties\'.'),
-    ('key-first-class', {'properties': {'os_distro': 'ubuntu'}},
-     'Resource "image": key \'os_distro\' in \'properties\' is also set by '
-     'the resource property \'os_distro\'; set it there and remove it from '
-     '\'properties\'.'),
+    ('key-os-hidden', {'properties': {'os_hidden': True}},
+     'Resource "image": key \'os_hidden\' in \'properties\' is a core image '
+     'attribute, not a free property; use the resource property '
+     '\'hidden\' instead.'),
+    ('key-first-class-two-values', {'properties': {'os_distro': 'ubuntu'}},
+     'Resource "image": key \'os_distro\' in \'properties\' is \'ubuntu\', '
+     'but the resource property \'os_distro\' is \'fedora\'; give the key '
+     'one value (set it in one of the two places, or the same value in '
+     'both).'),
+    ('key-first-class-two-values-in-extra-properties',
+     {'extra_properties': {'os_distro': 'ubuntu'}},
+     'Resource "image": key \'os_distro\' in \'extra_properties\' is '
+     '\'ubuntu\', but the resource property \'os_distro\' is \'fedora\'; '
+     'give the key one value (set it in one of the two places, or the same '
+     'value in both).'),
     ('key-in-both-maps', {'extra_properties': {'keep': 'me'}},
      'Resource "image": key \'keep\' is set in both \'properties\' and '
      '\'extra_properties\'; set it in one map only.'),
@@ -128,6 +139,9 @@ VALIDATION_ROWS = [
     ('visibility-unknown', {'visibility': 'everyone'},
      'Property error: resources.image.properties.visibility: "everyone" is '
      'not an allowed value ["public", "private", "community", "shared"]'),
+    ('hidden-not-a-boolean', {'hidden': 'maybe'},
+     'Property error: resources.image.properties.hidden: "maybe" is not a '
+     'valid boolean'),
     ('min-ram-negative', {'min_ram': -1},
      'Property error: resources.image.properties.min_ram: -1 is out of '
      'range (min: 0, max: None)'),

@@ -212,6 +212,29 @@ class UpdateTest(base.FunctionalTestCase):
                                              os_version=''))
         self.assertEqual({}, self.props(stk))
 
+    def test_a_value_changed_in_type_only_is_patched(self):
+        # Heat compares template values with ==, where false == 0 and
+        # 1 == 1.0; Glance stores the strings "False", "0", "1.0".
+        stk = self.create_stack(self.template(
+            properties={'a': False, 'n': 1}, extra_properties={'e': True}))
+        image_id = self.image_id(stk)
+        self.assertEqual({'a': 'False', 'n': '1', 'e': 'True'},
+                         self.props(stk))
+        counter = self.counter()
+        self.update_stack(stk, self.template(
+            properties={'a': 0, 'n': 1.0}, extra_properties={'e': 1}))
+        self.assertEqual(image_id, self.image_id(stk))
+        self.assert_patches(counter, image_id, 1, reads=0)
+        self.assertEqual({'a': '0', 'n': '1.0', 'e': '1'}, self.props(stk))
+        # Stored as the new template has them: a check agrees, and the same
+        # template again sends nothing.
+        heat.check(stk)
+        self.assertEqual(('CHECK', 'COMPLETE'), stk.state, stk.status_reason)
+        counter = self.counter()
+        self.update_stack(stk, self.template(
+            properties={'a': 0, 'n': 1.0}, extra_properties={'e': 1}))
+        self.assertEqual(0, counter.count('PATCH'))
+
     def test_extra_properties_share_the_same_path(self):
         stk = self.create_stack(self.template(
             properties={'a': '1'}, extra_properties={'b': 2}))
@@ -238,6 +261,131 @@ class UpdateTest(base.FunctionalTestCase):
         self.assertEqual(['project-c'], members)
         self.assertNotIn('members', self.image(stk))
         self.assertEqual({'k': 'w'}, self.props(stk))
+
+
+class FirstClassKeysInMapsTest(base.FunctionalTestCase):
+    """Keys of first-class properties (os_distro, ...) set in the maps.
+
+    As in a map copied from ``openstack image create --property``: the
+    key is an ordinary key of the map when its first-class property is not
+    set, or has the same value.
+    """
+
+    def test_keys_in_properties_alone_create_and_change_in_place(self):
+        stk = self.create_stack(self.template(properties={
+            'os_distro': 'ubuntu', 'architecture': 'x86_64', 'k': 'v'}))
+        image_id = self.image_id(stk)
+        self.assertEqual({'os_distro': 'ubuntu', 'architecture': 'x86_64',
+                          'k': 'v'}, self.props(stk))
+
+        counter = self.counter()
+        self.update_stack(stk, self.template(properties={
+            'os_distro': 'debian', 'architecture': 'aarch64', 'k': 'v'}))
+        self.assertEqual(image_id, self.image_id(stk))
+        self.assert_patches(counter, image_id, 1, reads=0)
+        self.assertEqual({'os_distro': 'debian', 'architecture': 'aarch64',
+                          'k': 'v'}, self.props(stk))
+
+        # In extra_properties, the same; removed from the map, removed
+        # from the image.
+        counter = self.counter()
+        self.update_stack(stk, self.template(
+            properties={'k': 'v'}, extra_properties={'os_distro': 'debian'}))
+        self.assert_patches(counter, image_id, 1, reads=0)
+        self.assertEqual({'os_distro': 'debian', 'k': 'v'}, self.props(stk))
+        self.update_stack(stk, self.template(properties={'k': 'v'}))
+        self.assertEqual(image_id, self.image_id(stk))
+        self.assertEqual({'k': 'v'}, self.props(stk))
+
+    def test_moving_a_key_between_its_property_and_the_maps(self):
+        stk = self.create_stack(self.template(os_distro='ubuntu',
+                                              os_version='24.04'))
+        image_id = self.image_id(stk)
+        wanted = {'os_distro': 'ubuntu', 'os_version': '24.04'}
+        self.assertEqual(wanted, self.props(stk))
+        # Each step sets the same keys to the same values somewhere else:
+        # nothing is sent, nothing is removed.
+        for step in (
+                dict(properties={'os_distro': 'ubuntu'}, os_version='24.04'),
+                dict(extra_properties={'os_distro': 'ubuntu',
+                                       'os_version': '24.04'}),
+                dict(os_distro='ubuntu', os_version='24.04',
+                     properties={'os_distro': 'ubuntu'},
+                     extra_properties={'os_version': '24.04'}),
+                dict(os_distro='ubuntu', os_version='24.04')):
+            counter = self.counter()
+            self.update_stack(stk, self.template(**step))
+            self.assertEqual(0, counter.count('PATCH'), step)
+            self.assertEqual(image_id, self.image_id(stk))
+            self.assertEqual(wanted, self.props(stk), step)
+
+        # Moved with a new value: changed in place, the other key stays.
+        counter = self.counter()
+        self.update_stack(stk, self.template(properties={
+            'os_distro': 'debian'}, os_version='24.04'))
+        self.assert_patches(counter, image_id, 1, reads=0)
+        self.assertEqual({'os_distro': 'debian', 'os_version': '24.04'},
+                         self.props(stk))
+
+
+class HiddenTest(base.FunctionalTestCase):
+    """``hidden``: Glance's os_hidden, changed in place."""
+
+    def listed(self, image_id, hidden=False):
+        filters = {'os_hidden': True} if hidden else {}
+        return image_id in set(i.id for i in self.admin.images.list(
+            filters=filters))
+
+    def test_hidden_then_shown_in_place(self):
+        stk = self.create_stack(self.template(properties={'k': 'v'}))
+        image_id = self.image_id(stk)
+        self.assertIs(False, self.image(stk).os_hidden)
+        self.assertTrue(self.listed(image_id))
+
+        counter = self.counter()
+        self.update_stack(stk, self.template(properties={'k': 'v'},
+                                             hidden=True))
+        self.assertEqual(image_id, self.image_id(stk))
+        self.assert_patches(counter, image_id, 1, reads=0)
+        image = self.image(stk)
+        self.assertEqual((True, 'active'), (image.os_hidden, image.status))
+        # Out of Glance's image list, still there by id and in the list
+        # of hidden images.
+        self.assertFalse(self.listed(image_id))
+        self.assertTrue(self.listed(image_id, hidden=True))
+        self.assertEqual({'k': 'v'}, self.props(stk))
+
+        counter = self.counter()
+        self.update_stack(stk, self.template(properties={'k': 'w'},
+                                             hidden=False))
+        self.assertEqual(image_id, self.image_id(stk))
+        # The key and os_hidden in the same request.
+        self.assert_patches(counter, image_id, 1, reads=0)
+        self.assertIs(False, self.image(stk).os_hidden)
+        self.assertTrue(self.listed(image_id))
+        self.assertEqual({'k': 'w'}, self.props(stk))
+
+        # A template that stops setting hidden leaves the image as it is:
+        # hidden by hand, it stays hidden, and a check does not mind.
+        self.admin.images.update(image_id, os_hidden=True)
+        counter = self.counter()
+        self.update_stack(stk, self.template(properties={'k': 'w'}))
+        self.assert_patches(counter, image_id, 0, reads=0)
+        self.assertIs(True, self.image(stk).os_hidden)
+        heat.check(stk)
+        self.assertEqual(('CHECK', 'COMPLETE'), stk.state, stk.status_reason)
+
+    def test_created_hidden_and_deleted(self):
+        stk = self.create_stack(self.template(hidden=True))
+        image_id = self.image_id(stk)
+        image = self.image(stk)
+        self.assertEqual((True, 'active'), (image.os_hidden, image.status))
+        self.assertFalse(self.listed(image_id))
+        stk.delete()
+        self.assertEqual(('DELETE', 'COMPLETE'), stk.state,
+                         stk.status_reason)
+        self.assertRaises(glance_exc.HTTPNotFound, self.admin.images.get,
+                          image_id)
 
 
 class OldTemplateTest(base.FunctionalTestCase):

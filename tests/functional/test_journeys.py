@@ -175,6 +175,82 @@ class JourneyMixin(object):
         self.assert_props({'a': '2', 'b': '1'}, stk)
         self.assert_check(stk)
 
+    def assert_same_image(self, stk, image_id, a, hidden):
+        """The journey's image: its id, its keys, hidden or not."""
+        self.assertEqual(image_id, self.image_id(stk))
+        self.assert_props({'os_distro': 'ubuntu', 'os_version': '24.04',
+                           'a': a}, stk)
+        self.assertIs(hidden, self.image(stk).os_hidden)
+
+    def test_first_class_keys_in_the_map_and_hidden(self):
+        # Created with keys of first-class properties in the map, as a map
+        # copied from "openstack image create --property" has them, and
+        # shown (hidden: false makes the template manage os_hidden).
+        tmpl = self.tmpl({'os_distro': 'ubuntu', 'os_version': '24.04',
+                          'a': '1'}, hidden=False)
+        stk = self.create(tmpl)
+        image_id = self.image_id(stk)
+        self.assert_same_image(stk, image_id, a='1', hidden=False)
+        self.assert_check(stk)
+
+        # Drift, made with a plain Glance client: a key set through the
+        # map, and os_hidden.
+        self.admin.images.update(image_id, os_distro='debian',
+                                 os_hidden=True)
+        reason = self.assert_check(stk, ok=False)
+        self.assertIn("key 'os_distro' is 'debian' in Glance (template: "
+                      "'ubuntu')", reason)
+        self.assertIn("'hidden' is 'True' in Glance (template: 'False')",
+                      reason)
+        counter = self.counter()
+        self.update_stack(stk, tmpl, converge=True)
+        self.assertEqual(1, counter.count('PATCH'))
+        self.assert_same_image(stk, image_id, a='1', hidden=False)
+        self.assert_check(stk)
+
+        # The keys move to the first-class property and to
+        # extra_properties, and the image is hidden: one request, for
+        # os_hidden only; no key is removed.
+        moved = self.tmpl({'a': '1'}, os_distro='ubuntu', hidden=True,
+                          extra_properties={'os_version': '24.04'})
+        counter = self.counter()
+        self.update_stack(stk, moved)
+        self.assert_patches(counter, image_id, 1, reads=0)
+        self.assert_same_image(stk, image_id, a='1', hidden=True)
+
+        # Drift again, now of the first-class property and of hidden the
+        # other way round; check and converge see both.
+        self.admin.images.update(image_id, os_distro='drifted',
+                                 os_hidden=False, remove_props=['os_version'])
+        reason = self.assert_check(stk, ok=False)
+        self.assertIn("key 'os_distro' is 'drifted' in Glance (template: "
+                      "'ubuntu')", reason)
+        self.assertIn("key 'os_version' is missing (template: '24.04')",
+                      reason)
+        self.assertIn("'hidden' is 'False' in Glance (template: 'True')",
+                      reason)
+        self.update_stack(stk, moved, converge=True)
+        self.assert_same_image(stk, image_id, a='1', hidden=True)
+        self.assert_check(stk)
+
+        # An update Glance refuses (a protected key), which also moves
+        # the keys back to the map and shows the image: rolled back, the
+        # image as it was.
+        bad = self.tmpl({'os_distro': 'ubuntu', 'os_version': '24.04',
+                         'a': '2', PROTECTED: 'x'})
+        self.update_stack(stk, bad, check=False, disable_rollback=False)
+        self.assertEqual(('ROLLBACK', 'COMPLETE'), stk.state,
+                         stk.status_reason)
+        self.assert_same_image(stk, image_id, a='1', hidden=True)
+        self.assert_check(stk)
+
+        # The fixed update: the same image, shown, a changed, nothing lost.
+        fixed = self.tmpl({'os_distro': 'ubuntu', 'os_version': '24.04',
+                           'a': '2'}, hidden=False)
+        self.update_stack(stk, fixed)
+        self.assert_same_image(stk, image_id, a='2', hidden=False)
+        self.assert_check(stk)
+
     def test_failed_check_then_update_and_converge_in_place(self):
         stk = self.create(self.tmpl({'a': '1'}))
         image_id = self.image_id(stk)
@@ -268,10 +344,9 @@ class ReplacementTest(base.FunctionalTestCase):
 class WebImageMigrationTest(base.FunctionalTestCase):
     """A stack of Heat's OS::Glance::WebImage moves to the plugin."""
 
-    def test_type_change_keeps_the_image(self):
-        web = self.template(resource_type='OS::Glance::WebImage',
-                            extra_properties={'a': '1', 'b': '2'},
-                            tags=['t1'])
+    def web_stack(self, **props):
+        """A stack of Heat's WebImage, settled."""
+        web = self.template(resource_type='OS::Glance::WebImage', **props)
         # Heat's WebImage patches the image while Glance imports it, which
         # can leave the image queued for ever: the data is served after
         # that PATCH (see glance.DataAfterPatch).
@@ -279,19 +354,26 @@ class WebImageMigrationTest(base.FunctionalTestCase):
         stk = self.create_stack(web, params={'image_url': self.data.add(
             'web-%s' % uuid.uuid4().hex, data=gate)})
         self.assertFalse(gate.timed_out)
-        image_id = self.image_id(stk)
         self.assertIs(heat_image.GlanceWebImage, type(stk['image']))
         # Heat's WebImage does not wait for Glance's import task to let go
         # of the image; a stack that has run for a while is past that.
         self.assertTrue(heat.wait_for(lambda: not self.image(stk).get(
             'os_glance_import_task')))
+        return stk
+
+    def test_type_change_keeps_the_image(self):
+        stk = self.web_stack(extra_properties={'a': '1', 'b': '2'},
+                             tags=['t1'])
+        image_id = self.image_id(stk)
         # WebImage sets extra_properties while Glance imports, and Glance
-        # may then lose them: say for sure what the image has now.
+        # may then lose them: say for sure what the image has now. And
+        # someone hid the image (WebImage has no property for that).
         self.admin.images.update(image_id, a='1', oob='kept',
-                                 remove_props=['b'])
+                                 remove_props=['b'], os_hidden=True)
 
         # Step 1: only the type changes. Same image; the one request
-        # restores the key WebImage lost.
+        # restores the key WebImage lost; the image stays hidden (the
+        # template does not set hidden).
         counter = self.counter()
         self.update_stack(stk, self.template(
             extra_properties={'a': '1', 'b': '2'}, tags=['t1']))
@@ -301,6 +383,7 @@ class WebImageMigrationTest(base.FunctionalTestCase):
         self.assertEqual({'a': '1', 'b': '2', 'oob': 'kept'},
                          self.props(stk))
         self.assertEqual(['t1'], self.image(stk).tags)
+        self.assertIs(True, self.image(stk).os_hidden)
 
         # Step 2: the keys move to "properties". Still nothing to send.
         tmpl = self.template(properties={'a': '1', 'b': '2'}, tags=['t1'])
@@ -327,6 +410,57 @@ class WebImageMigrationTest(base.FunctionalTestCase):
         self.assertEqual(image_id, self.image_id(stk))
         self.assertEqual({'a': '1', 'c': '3', 'oob': 'kept'},
                          self.props(stk))
+        self.assertIs(True, self.image(stk).os_hidden)
+
+        # The template shows the image: one request, the same image.
+        counter = self.counter()
+        self.update_stack(stk, self.template(
+            properties={'a': '1', 'c': '3'}, tags=['t1'], hidden=False))
+        self.assert_patches(counter, image_id, 1, reads=0)
+        self.assertIs(False, self.image(stk).os_hidden)
+
+    def test_type_change_with_first_class_keys_in_extra_properties(self):
+        # Heat's WebImage sends extra_properties to Glance as they are,
+        # os_distro and architecture included.
+        keys = {'os_distro': 'ubuntu', 'architecture': 'x86_64', 'a': '1'}
+        stk = self.web_stack(extra_properties=keys)
+        image_id = self.image_id(stk)
+        # WebImage sets extra_properties while Glance imports, and Glance
+        # may then lose them: say for sure what the image has now. The
+        # image was hidden by hand.
+        self.admin.images.update(image_id, os_hidden=True, **keys)
+
+        # Only the type changes (and the template says the image is
+        # hidden): the same image, nothing to send.
+        counter = self.counter()
+        self.update_stack(stk, self.template(extra_properties=keys,
+                                             hidden=True))
+        self.assertEqual(image_id, self.image_id(stk))
+        self.assertIsInstance(stk['image'], plugin_image.GlanceImage)
+        self.assertEqual(0, counter.count('PATCH'))
+        self.assertEqual(keys, self.props(stk))
+        self.assertIs(True, self.image(stk).os_hidden)
+
+        # The keys move to "properties" and a first-class property:
+        # still nothing to send; then they change in place.
+        stk = heat.load_stack(stk)
+        counter = self.counter()
+        self.update_stack(stk, self.template(
+            properties={'os_distro': 'ubuntu', 'a': '1'},
+            architecture='x86_64', hidden=True))
+        self.assertEqual(0, counter.count('PATCH'))
+        self.assertEqual(keys, self.props(stk))
+        tmpl = self.template(properties={'os_distro': 'debian', 'a': '1'},
+                             architecture='aarch64', hidden=False)
+        counter = self.counter()
+        self.update_stack(stk, tmpl)
+        self.assertEqual(image_id, self.image_id(stk))
+        self.assert_patches(counter, image_id, 1, reads=0)
+        self.assertEqual({'os_distro': 'debian', 'architecture': 'aarch64',
+                          'a': '1'}, self.props(stk))
+        self.assertIs(False, self.image(stk).os_hidden)
+        heat.check(stk)
+        self.assertEqual(('CHECK', 'COMPLETE'), stk.state, stk.status_reason)
 
 
 class AdoptAbandonTest(base.FunctionalTestCase):

@@ -63,8 +63,11 @@ class TemplatesTest(base.FunctionalTestCase):
     def test_every_template_passes_offline_validation(self):
         names = []
         for root, _dirs, files in os.walk(base.TEMPLATES):
+            # A template with a server needs Nova's flavors (a custom
+            # constraint): tests/minicloud/test_nova.py validates it.
             names.extend(os.path.join(root, n) for n in sorted(files)
-                         if n.endswith('.yaml'))
+                         if n.endswith('.yaml') and
+                         n != 'server_image_properties.yaml')
         self.assertGreater(len(names), 6)
         for path in names:
             params = {'image_url': 'http://127.0.0.1:9/x.img'}

@@ -24,6 +24,7 @@ skip this tier on purpose.
 import atexit
 import json
 import os
+import sys
 import threading
 import time
 import uuid
@@ -60,6 +61,7 @@ def shared_cloud():
         # The processes also die with this test process (parent-death
         # signal).
         atexit.register(cloud.destroy)
+        started = time.perf_counter()
         try:
             cloud.start()
         except Exception as exc:
@@ -67,6 +69,10 @@ def shared_cloud():
             # fails at once instead of starting another cloud.
             _SHARED['error'] = exc
             raise
+        # The start-up time on the test run's output (doc/minicloud.rst).
+        sys.stderr.write('mini-cloud started in %.1f s (%s)\n' % (
+            time.perf_counter() - started, ', '.join(
+                '%s %.1f s' % item for item in cloud.timings.items())))
         _SHARED['cloud'] = cloud
     return _SHARED['cloud']
 

@@ -10,7 +10,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""A small OpenStack cloud on 127.0.0.1: Keystone, Glance, Heat, RabbitMQ.
+"""A small OpenStack cloud on 127.0.0.1: Keystone, Glance, Heat, Nova.
 
 Everything runs from this virtualenv (and RabbitMQ and MariaDB from the
 operating system's packages) as child processes, with its state in one
@@ -23,13 +23,18 @@ temporary directory. One module per service:
   its web-download imports read from;
 - :mod:`.heat`: heat-api and heat-engine, with the plugin loaded through
   ``plugin_dirs``;
+- :mod:`.placement`, :mod:`.nova` and :mod:`.neutron_stub`: Placement,
+  Nova with its fake virt driver, and the stand-in for Neutron's port
+  listing;
 - :mod:`.common`: processes, waits and passwords.
 
 :class:`MiniCloud` starts them side by side where they do not depend on
 each other. An OpenStack service is a :class:`.common.Service`: its
 database, its Keystone users and endpoints, ``prepare()`` (configuration
 and schema, run in a thread beside the others') and ``start()``; adding
-one is adding its module and a line in :meth:`MiniCloud.__init__`.
+one is adding its module and a line in :meth:`MiniCloud.__init__`. A
+service whose ``start()`` only spawns its processes also has ``wait()``,
+called once every service has started.
 
 Heat runs as production clouds run it with several engine hosts: two
 heat-engine services (``engine-1`` and ``engine-2``, two workers each) on
@@ -54,6 +59,9 @@ from tests.minicloud import glance
 from tests.minicloud import heat
 from tests.minicloud import keystone
 from tests.minicloud import mariadb
+from tests.minicloud import neutron_stub
+from tests.minicloud import nova
+from tests.minicloud import placement
 from tests.minicloud import rabbitmq
 
 # What the tests and the benchmarks import from here.
@@ -91,9 +99,16 @@ class MiniCloud(object):
                               self.rabbitmq, debug=debug,
                               engine_hosts=engine_hosts,
                               workers_per_engine=workers_per_engine)
+        self.placement = placement.Placement(self.procs, self.mariadb,
+                                             self.keystone)
+        self.neutron = neutron_stub.NeutronStub(self.procs)
+        self.nova = nova.Nova(self.procs, self.mariadb, self.keystone,
+                              self.rabbitmq, self.placement, self.neutron,
+                              debug=debug)
         #: The OpenStack services, in the order they start; Keystone
         #: first.
-        self.services = (self.keystone, self.glance_service, self.heat)
+        self.services = (self.keystone, self.glance_service,
+                         self.placement, self.neutron, self.nova, self.heat)
         #: Seconds each step of start() took.
         self.timings = {}
 
@@ -177,6 +192,14 @@ class MiniCloud(object):
             started = time.perf_counter()
             service.start()
             self.timings[service.name] = time.perf_counter() - started
+        # The services whose start() only spawns their processes
+        # (Placement, Nova) are waited for once all are on their way.
+        for service in self.services[1:]:
+            if hasattr(service, 'wait'):
+                started = time.perf_counter()
+                service.wait()
+                self.timings[service.name + '-wait'] = (
+                    time.perf_counter() - started)
 
     def stop(self):
         """Stop every process (in reverse order); keeps the state dir."""
@@ -236,6 +259,8 @@ def main(argv=None):
         print('# e.g. openstack stack create --wait -t '
               'heat_templates/image_properties.yaml --parameter '
               'image_url=%s demo' % url)
+        print('# servers (no network): openstack server create --flavor '
+              '%s --image IMAGE --nic none NAME' % cloud.nova.flavor['name'])
         sys.stdout.flush()
         while True:
             time.sleep(3600)

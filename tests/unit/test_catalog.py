@@ -22,6 +22,7 @@ from oslo_config import cfg
 import testtools
 
 from heat_glance_props import catalog
+from heat_glance_props import catalog_entry
 from heat_glance_props import opts
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -230,7 +231,7 @@ class ModesTest(testtools.TestCase):
                                 'status': 'x'}),
                 ('extra_properties', {'hw_disk_bus': 'floppy',
                                       'os_distro': 'x'})]
-        first_class = ['os_distro']
+        first_class = {'os_distro': 'ubuntu'}
         review = catalog.review(maps, first_class, mode=catalog.STRICT)
         # Glance's rules first, in map order, then the catalog's findings
         # in map and key order.
@@ -250,6 +251,47 @@ class ModesTest(testtools.TestCase):
         self.assertEqual(['os_glance_x', 'status', 'os_distro'],
                          [f.key for f in review.errors])
         self.assertEqual([], review.warnings)
+
+    def test_first_class_values_are_checked_as_in_a_map(self):
+        # "architecture" is the same key wherever the template sets it.
+        first_class = {'architecture': 'x86-64', 'os_distro': '',
+                       'kernel_id': None}
+        review = catalog.review([('properties', {})], first_class)
+        self.assertEqual([(None, 'architecture')],
+                         [(f.map, f.key) for f in review.errors])
+        self.assertTrue(review.errors[0].message.startswith(
+            "property 'architecture' has value 'x86-64'; allowed: "),
+            review.errors[0].message)
+        self.assertEqual([], catalog.review([], {'architecture': 'amd64'},
+                                            mode=catalog.STRICT).errors)
+        # Set in a map too (the same value): one finding, of the map.
+        review = catalog.review(
+            [('properties', {'architecture': 'x86-64'})], first_class)
+        self.assertEqual([('properties', 'architecture')],
+                         [(f.map, f.key) for f in review.errors])
+        # Set to another value in a map: the conflict, and the first-class
+        # value's own finding.
+        review = catalog.review(
+            [('properties', {'architecture': 'x86_64'})], first_class)
+        self.assertEqual([('properties', 'architecture'),
+                          (None, 'architecture')],
+                         [(f.map, f.key) for f in review.errors])
+        self.assertIn("is 'x86_64', but the resource property "
+                      "'architecture' is 'x86-64'", review.errors[0].message)
+        review = catalog.review([], first_class, mode=catalog.WARN)
+        self.assertEqual([(None, 'architecture')],
+                         [(f.map, f.key) for f in review.warnings])
+
+    def test_requirements_see_first_class_values(self):
+        entry = {'type': 'enum', 'values': ['a', 'b'],
+                 'requires': {'a': {'os_distro': ['ubuntu']}}}
+        cat = catalog.Catalog({'k': catalog_entry.Entry('k', entry, 'test')})
+        self.assertEqual([], catalog.check([('properties', {'k': 'a'})], cat,
+                                           {'os_distro': 'ubuntu'}))
+        findings = catalog.check([('properties', {'k': 'a'})], cat,
+                                 {'os_distro': 'debian'})
+        self.assertEqual(['k'], [f.key for f in findings])
+        self.assertIn("needs 'os_distro' to be one of", findings[0].message)
 
     def test_a_key_a_glance_rule_refuses_is_not_also_a_catalog_finding(self):
         # hw_tpm_model is in both maps: Glance's rule says so once, and

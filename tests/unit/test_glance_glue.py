@@ -43,7 +43,7 @@ class GlueTest(testtools.TestCase):
                       'DISK_FORMAT', 'CONTAINER_FORMAT', 'TAGS', 'OWNER',
                       'VISIBILITY', 'IS_PUBLIC', 'EXTRA_PROPERTIES',
                       'IMAGE_PROPERTIES', 'MEMBERS', 'ACTIVE', 'STORES',
-                      'EXPECTED_HASH'):
+                      'EXPECTED_HASH', 'HIDDEN'):
             self.assertEqual(getattr(cls, const), getattr(plan, const),
                              const)
         self.assertEqual((cls.ARCHITECTURE, cls.KERNEL_ID, cls.OS_DISTRO,

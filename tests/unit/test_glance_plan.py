@@ -28,7 +28,7 @@ PROPS = {
     'extra_properties': {'e': 'E'}, 'active': True, 'members': None,
     'properties': {'a': '1', 'n': 5, 'b': True, 'gone': None},
     'is_public': None, 'stores': None, 'all_stores_must_succeed': True,
-    'expected_hash': None,
+    'expected_hash': None, 'hidden': None,
 }
 
 
@@ -45,9 +45,18 @@ class CreateTest(testtools.TestCase):
             'name': 'img', 'disk_format': 'qcow2',
             'container_format': 'bare', 'min_disk': 0, 'min_ram': 0,
             'protected': False, 'tags': ['t1'], 'visibility': 'private',
-            'architecture': 'x86_64', 'e': 'E', 'a': '1', 'n': '5',
-            'b': 'True',
+            'architecture': 'x86_64', 'e': 'E',
+            'a': '1', 'n': '5', 'b': 'True',
         }, plan.create_body(PROPS))
+
+    def test_hidden_is_glances_os_hidden(self):
+        body = plan.create_body(props(hidden=True))
+        self.assertIs(True, body['os_hidden'])
+        self.assertNotIn('hidden', body)
+        self.assertIs(False, plan.create_body(props(hidden=False))[
+            'os_hidden'])
+        # Not set: Glance's default.
+        self.assertNotIn('os_hidden', plan.create_body(PROPS))
 
     def test_create_body_keeps_a_template_id_and_owner(self):
         body = plan.create_body(props(id='1234', owner='p1'))
@@ -106,6 +115,23 @@ class CreateTest(testtools.TestCase):
         self.assertEqual({'architecture': 'x86_64', 'e': 'E', 'a': '1',
                           'n': '5', 'b': 'True'}, plan.managed(PROPS))
 
+    def test_first_class_keys_in_the_maps(self):
+        # Not set as first-class properties, set in a map: like any key.
+        managed = plan.managed(props(
+            architecture=None, properties={'os_distro': 'ubuntu'},
+            extra_properties={'architecture': 'aarch64'}))
+        self.assertEqual({'os_distro': 'ubuntu', 'architecture': 'aarch64'},
+                         managed)
+        # The stored properties of a stack taken over from Heat's WebImage
+        # may set a key twice: its extra_properties won there, and here.
+        self.assertEqual({'architecture': 'aarch64'}, plan.managed(props(
+            properties={}, extra_properties={'architecture': 'aarch64'})))
+
+    def test_first_class(self):
+        self.assertEqual({'architecture': 'x86_64', 'kernel_id': None,
+                          'os_distro': '', 'os_version': None,
+                          'ramdisk_id': None}, plan.first_class(PROPS))
+
 
 class ChangesTest(testtools.TestCase):
 
@@ -132,6 +158,54 @@ class ChangesTest(testtools.TestCase):
     def test_a_first_class_property_set_to_null_is_removed(self):
         changes = plan.changes(PROPS, props(architecture=''))
         self.assertEqual(['architecture'], changes.patch.removed)
+
+    def test_a_key_moving_between_first_class_and_a_map_stays(self):
+        in_map = props(architecture=None,
+                       properties=dict(PROPS['properties'],
+                                       architecture='x86_64'))
+        in_extra = props(architecture=None,
+                         extra_properties={'e': 'E',
+                                           'architecture': 'x86_64'})
+        both = props(properties=dict(PROPS['properties'],
+                                     architecture='x86_64'))
+        for old, new in ((PROPS, in_map), (in_map, PROPS),
+                         (PROPS, in_extra), (in_extra, in_map),
+                         (in_map, both), (both, PROPS)):
+            self.assertFalse(plan.changes(old, new), (old, new))
+        # Moved with a new value: changed, not removed.
+        changes = plan.changes(PROPS, props(
+            architecture='', properties={'architecture': 'aarch64'}))
+        self.assertEqual(imageprops.Patch(
+            {'architecture': 'aarch64'}, ['a', 'b', 'n']), changes.patch)
+
+    def test_values_changed_in_type_only(self):
+        # Heat's diff compares with ==: false == 0, 1 == 1.0 == True.
+        old = props(properties={'a': False, 'n': 1}, extra_properties={})
+        new = props(properties={'a': 0, 'n': 1.0}, extra_properties={})
+        self.assertEqual(old['properties'], new['properties'])
+        self.assertEqual(['properties'], plan.retyped(old, new))
+        self.assertEqual(imageprops.Patch({'a': '0', 'n': '1.0'}, []),
+                         plan.changes(old, new).patch)
+        self.assertEqual(['extra_properties'], plan.retyped(
+            props(extra_properties={'e': True}),
+            props(extra_properties={'e': 1})))
+        # Not the same values (Heat sees those) or the same strings.
+        self.assertEqual([], plan.retyped(PROPS, props(properties={})))
+        self.assertEqual([], plan.retyped(PROPS, dict(PROPS)))
+        self.assertEqual([], plan.retyped(props(properties=None),
+                                          props(properties=None)))
+
+    def test_hidden_is_patched_as_os_hidden(self):
+        changes = plan.changes(PROPS, props(hidden=True))
+        self.assertEqual({'os_hidden': True}, changes.attributes)
+        self.assertTrue(changes)
+        self.assertEqual({'os_hidden': False}, plan.changes(
+            props(hidden=True), props(hidden=False)).attributes)
+        # A template that stops setting it leaves the image as it is.
+        self.assertEqual({}, plan.changes(props(hidden=True),
+                                          PROPS).attributes)
+        self.assertFalse(plan.changes(props(hidden=True),
+                                      props(hidden=True)))
 
     def test_unset_attribute_is_not_sent(self):
         # A template that stops setting "name" leaves the image's name.
@@ -161,12 +235,14 @@ class CheckTest(testtools.TestCase):
 
     IMAGE = {'id': 'i1', 'status': 'active', 'name': 'img', 'min_disk': 0,
              'min_ram': 0, 'protected': False, 'visibility': 'private',
+             'os_hidden': False,
              'tags': ['t1', 'other'], 'architecture': 'x86_64', 'e': 'E',
              'a': '1', 'n': '5', 'b': 'True', 'injected': 'x'}
 
     def observed(self, image):
         result = dict(PROPS)
         result.update(name=image['name'], min_ram=image['min_ram'],
+                      hidden=image['os_hidden'],
                       tags=[t for t in PROPS['tags'] if t in image['tags']])
         return result
 
@@ -177,12 +253,17 @@ class CheckTest(testtools.TestCase):
 
     def test_every_difference_is_named(self):
         image = dict(self.IMAGE, status='deactivated', name='renamed',
-                     tags=['other'], a='changed')
+                     tags=['other'], a='changed', os_hidden=True)
         del image['n']
+        # hidden is compared when the template sets it.
+        self.assertNotIn("'hidden'", ' '.join(str(p) for p in (
+            plan.differences(PROPS, self.observed(image), image))))
+        wanted = props(hidden=False)
         problems = [str(p) for p in plan.differences(
-            PROPS, self.observed(image), image)]
+            wanted, dict(self.observed(image), hidden=True), image)]
         self.assertEqual([
             'the image is deactivated, not active',
+            "'hidden' is 'True' in Glance (template: 'False')",
             "'name' is 'renamed' in Glance (template: 'img')",
             "tag 't1' is missing",
             "key 'a' is 'changed' in Glance (template: '1')",

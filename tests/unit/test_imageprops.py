@@ -46,6 +46,13 @@ class NormaliseTest(testtools.TestCase):
         self.assertEqual({'a': '2', 'b': '1'},
                          imageprops.merge({'a': 1, 'b': 1}, None, {'a': 2}))
 
+    def test_first_class_values_drops_what_is_not_set(self):
+        self.assertEqual({'os_distro': 'ubuntu', 'os_version': '24'},
+                         imageprops.first_class_values({
+                             'os_distro': 'ubuntu', 'os_version': 24,
+                             'architecture': '', 'kernel_id': None}))
+        self.assertEqual({}, imageprops.first_class_values(None))
+
 
 class PatchTest(testtools.TestCase):
 
@@ -85,7 +92,8 @@ class PatchTest(testtools.TestCase):
 
 class FindProblemsTest(testtools.TestCase):
 
-    def problems(self, props, extra=None, first_class=('os_distro',)):
+    def problems(self, props, extra=None,
+                 first_class={'os_distro': 'ubuntu', 'os_version': ''}):
         return imageprops.find_problems(
             [('properties', props), ('extra_properties', extra)],
             first_class=first_class)
@@ -134,21 +142,47 @@ class FindProblemsTest(testtools.TestCase):
                     'min_ram', 'min_disk', 'protected', 'owner', 'tags'):
             self.assert_one({key: 'x'}, key, 'core image attribute',
                             "resource property '%s'" % key)
+        self.assert_one({'os_hidden': True}, 'os_hidden',
+                        'core image attribute', "resource property 'hidden'")
 
     def test_core_attribute_without_resource_property(self):
-        for key in ('os_hidden', 'locations'):
-            self.assert_one({key: 'x'}, key, 'core image attribute',
-                            'cannot be set')
+        self.assert_one({'locations': 'x'}, 'locations',
+                        'core image attribute', 'cannot be set')
 
     def test_client_argument_names(self):
         for key in ('image_id', 'remove_props'):
             self.assert_one({key: 'x'}, key, 'Glance client')
 
-    def test_first_class_key(self):
-        self.assert_one({'os_distro': 'x'}, 'os_distro',
-                        "resource property 'os_distro'")
-        self.assertEqual([], self.problems({'os_distro': 'x'},
-                                           first_class=()))
+    def test_first_class_key_with_another_value(self):
+        message = self.assert_one({'os_distro': 'debian'}, 'os_distro')
+        self.assertEqual(
+            "key 'os_distro' in 'properties' is 'debian', but the resource "
+            "property 'os_distro' is 'ubuntu'; give the key one value (set "
+            "it in one of the two places, or the same value in both).",
+            message)
+        message = self.assert_one({}, 'os_distro', extra={'os_distro': 7})
+        self.assertIn("key 'os_distro' in 'extra_properties' is '7', but "
+                      "the resource property 'os_distro' is 'ubuntu'",
+                      message)
+
+    def test_first_class_key_alone_or_with_the_same_value(self):
+        # Not set as a first-class property (absent, null or ''): the map
+        # sets it like any other key.
+        for first_class in ({}, {'os_distro': None}, {'os_distro': ''}):
+            self.assertEqual([], self.problems(
+                {'os_distro': 'x', 'architecture': 'x86_64'},
+                first_class=first_class))
+            self.assertEqual([], self.problems(
+                {}, {'os_distro': 'x'}, first_class=first_class))
+        # The same value in both places, as the same string.
+        self.assertEqual([], self.problems({'os_distro': 'ubuntu'}))
+        self.assertEqual([], self.problems(
+            {'os_version': 24}, first_class={'os_version': '24'}))
+        self.assertEqual([], self.problems(
+            {'os_version': True}, first_class={'os_version': 'True'}))
+        # Null in the map means "not set" there.
+        self.assertEqual([], self.problems({'os_distro': None}))
+        self.assertEqual([], self.problems({'os_version': 'x'}))
 
     def test_white_space_around_a_key(self):
         for key in (' k', 'k ', '\tk', ' '):

@@ -67,6 +67,44 @@ class ObserveTest(testtools.TestCase):
         self.assertEqual('x86_64', observed['architecture'])
         self.assertEqual('project-a', observed['owner'])
 
+    def test_hidden_is_glances_os_hidden_when_set(self):
+        # Not set: an image hidden outside the template stays hidden.
+        self.assertNotIn('hidden', livestate.observe(
+            TEMPLATE, dict(LIVE, os_hidden=True)))
+        for wanted in (False, True):
+            template = dict(TEMPLATE, hidden=wanted)
+            self.assertIs(False, livestate.observe(template, LIVE)['hidden'])
+            observed = livestate.observe(template,
+                                         dict(LIVE, os_hidden=True))
+            self.assertIs(True, observed['hidden'])
+            self.assertNotIn('os_hidden', observed)
+
+    def test_to_observe_adds_what_the_new_template_starts_to_manage(self):
+        stored = dict(TEMPLATE, name='', hidden=None, owner='p')
+        new = dict(stored, hidden=True, name='img', owner='q',
+                   properties={'z': '9'})
+        wanted = livestate.to_observe(stored, new)
+        self.assertEqual((True, 'img', 'p'), (
+            wanted['hidden'], wanted['name'], wanted['owner']))
+        # The maps stay the stored ones.
+        self.assertEqual(TEMPLATE['properties'], wanted['properties'])
+        self.assertIsNone(stored['hidden'])
+
+    def test_first_class_keys_in_a_map_are_observed_there(self):
+        # A key of a first-class property that the template sets in a
+        # map: compared there, whatever the first-class property says.
+        template = dict(TEMPLATE, properties={'architecture': 'aarch64'},
+                        extra_properties={'os_distro': 'ubuntu'})
+        observed = livestate.observe(template, LIVE)
+        self.assertEqual({'architecture': 'x86_64'}, observed['properties'])
+        self.assertEqual({'os_distro': None}, observed['extra_properties'])
+        self.assertNotIn('architecture', observed)
+        # Set in both places (the same value): observed in both.
+        observed = livestate.observe(
+            dict(template, architecture='aarch64'), LIVE)
+        self.assertEqual('x86_64', observed['architecture'])
+        self.assertEqual({'architecture': 'x86_64'}, observed['properties'])
+
     def test_pending_keys_are_read_back(self):
         observed = livestate.observe(TEMPLATE, LIVE, pending=['unmanaged',
                                                               'x'])

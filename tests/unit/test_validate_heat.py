@@ -465,6 +465,47 @@ class ParametersWithoutValueTest(ScriptTestCase):
             'whole: -: error: Resource "whole": "is_public" is True',
         ], out)
 
+    def test_a_first_class_property_without_its_value(self):
+        # A first-class property that needs a parameter without a value
+        # reads as not set: the same key in a map is checked alone.
+        tmpl = self.write('first.yaml', """\
+            heat_template_version: 2021-04-16
+            parameters:
+              distro: {type: string}
+            resources:
+              image:
+                type: OS::Glance::Image
+                properties:
+                  name: x
+                  disk_format: qcow2
+                  container_format: bare
+                  location: http://127.0.0.1:9/x.img
+                  os_distro: {get_param: distro}
+                  architecture: x86-64
+                  properties:
+                    os_distro: ubuntu
+            """)
+        rc, out, err = self.run_script(tmpl)
+        self.assertEqual(1, rc, out + err)
+        self.assert_lines(tmpl, [
+            "image: os_distro: skipped: not checked: property 'os_distro' "
+            "needs parameter 'distro', which has no value",
+            "image: architecture: error: property 'architecture' has value "
+            "'x86-64'; allowed: one of",
+        ], out)
+        # Given another value: the two values are refused.
+        rc, out, err = self.run_script(tmpl, '-P', 'distro=debian')
+        self.assertEqual(1, rc, out + err)
+        self.assert_lines(tmpl, [
+            "image: os_distro: error: key 'os_distro' in 'properties' is "
+            "'ubuntu', but the resource property 'os_distro' is 'debian'",
+            "image: architecture: error: property 'architecture' has value "
+            "'x86-64'",
+        ], out)
+        rc, out, err = self.run_script(tmpl, '-P', 'distro=ubuntu')
+        self.assert_lines(tmpl, [
+            "image: architecture: error: property 'architecture'"], out)
+
     def test_a_cfn_template(self):
         # AWS::StackId and the other pseudo parameters need the project of
         # the stack; Ref of a parameter without a value is not checked.
@@ -557,10 +598,10 @@ class ParametersWithoutValueTest(ScriptTestCase):
             "'properties' has value 'floppy'",
             "plain/inner: note: warning: key 'note' in 'properties' has a "
             "value of 300 bytes",
-            "special/inner: os_glance_x: error: key 'os_glance_x' in "
+            "special/inner: os_glance_x: warning: key 'os_glance_x' in "
             "'extra_properties'",
         ], out)
-        self.assertIn('2 error(s), 1 warning(s) in 2 image resource(s)',
+        self.assertIn('1 error(s), 2 warning(s) in 2 image resource(s)',
                       err)
 
         # A registry entry naming a file that is not there.
