@@ -194,11 +194,11 @@ def _socket_inode(local_port, remote_port):
 
 
 def connection_owner(local_port, remote_port):
-    """The pid of the process whose socket connects from ``local_port``
-    to ``remote_port`` on this machine, or None.
+    """The pid owning the socket from ``local_port`` to ``remote_port``.
 
-    The socket's inode (``/proc/net/tcp``), then the process that has it
-    open (``/proc/<pid>/fd``).
+    None when no process of this machine has it. The socket's inode
+    (``/proc/net/tcp``), then the process that has it open
+    (``/proc/<pid>/fd``).
     """
     inode = _socket_inode(local_port, remote_port)
     if inode is None:

@@ -97,7 +97,9 @@ class Glance(common.Service):
     proxy = None
 
     def __init__(self, procs, mariadb, keystone, proxy=False):
-        """:param proxy: register a :class:`holdproxy.HoldProxy` to Glance
+        """The Glance service, with a hold proxy in front if asked.
+
+        :param proxy: register a :class:`holdproxy.HoldProxy` to Glance
             as the ``internal`` endpoint, which heat-engine uses: fault
             tests hold a request of heat-engine's there.
         """
