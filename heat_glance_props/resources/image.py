@@ -24,18 +24,15 @@ from heat.engine.resources.openstack.glance import image as heat_image
 from heat.engine import support
 from oslo_log import log as logging
 from oslo_serialization import jsonutils
-from oslo_utils import excutils
-from oslo_utils import uuidutils
 
 from heat_glance_props import catalog
 from heat_glance_props import datahash
 from heat_glance_props import glance
 from heat_glance_props.glance import calls
+from heat_glance_props.glance import create
 from heat_glance_props.glance import plan
-from heat_glance_props.glance import progress
 from heat_glance_props import livestate
 from heat_glance_props import opts
-from heat_glance_props import precheck
 from heat_glance_props import stores as glance_stores
 
 LOG = logging.getLogger(__name__)
@@ -85,9 +82,6 @@ class GlanceImage(heat_image.GlanceWebImage):
     #: Resource properties that Glance stores as free image properties.
     FREE_PROPERTIES = plan.FREE_PROPERTIES
 
-    #: How many more polls a failed import may take to show its reason.
-    IMPORT_FAILURE_WAITS = 5
-
     #: Resource data: keys of an update Heat has not seen complete.
     PENDING_KEYS = 'pending_keys'
 
@@ -108,6 +102,13 @@ class GlanceImage(heat_image.GlanceWebImage):
 
     properties_schema = dict(heat_image.GlanceWebImage.properties_schema)
     properties_schema.update({
+        heat_image.GlanceWebImage.IMAGE_ID: properties.Schema(
+            properties.Schema.STRING,
+            _('The image ID. Not set: the plugin chooses a random UUID. '
+              'Heat stores the ID before Glance creates the image, so a '
+              'create interrupted at any moment leaves no image the stack '
+              'does not know.')
+        ),
         # Heat's WebImage replaces the image when these change.
         heat_image.GlanceWebImage.NAME: _updatable(
             heat_image.GlanceWebImage.NAME),
@@ -259,31 +260,32 @@ class GlanceImage(heat_image.GlanceWebImage):
         return _('"stores": %s.') % '; '.join(problems) if problems else None
 
     def handle_create(self):
-        self._check_location()
-        image_id = self._reserve_id()
-        return self._create_image(image_id, self.properties)
+        with self._glance_errors('create', None):
+            for msg in create.check_location(dict(self.properties)):
+                LOG.warning('Resource "%(name)s": %(msg)s',
+                            {'name': self.name, 'msg': msg})
+            # The id is stored before Glance hears of the image: whatever
+            # moment the engine dies at, the stack knows its image.
+            image_id = create.choose_id(self.client(), dict(self.properties))
+            self.data_set(self.CREATING, image_id)
+            self.resource_id_set(image_id)
+            return self._create().post()
 
     def check_create_complete(self, state):
-        client = self.client()
         with self._glance_errors('create', self.resource_id):
-            image = client.images.get(self.resource_id)
-            step = progress.create_step(
-                image, state['active'],
-                self.properties[self.ALL_STORES_MUST_SUCCEED])
-            if step == progress.FAILED:
-                return self._import_failed(image, state, self.properties)
-            if step == progress.WAIT:
+            if not self._create().poll(state):
                 return False
-            if step in (progress.READY, progress.DEACTIVATE):
-                self._verify_created(image)
-            if step == progress.DEACTIVATE:
-                client.images.deactivate(self.resource_id)
         self.data_delete(self.CREATING)
         return True
 
     def handle_update(self, json_snippet, tmpl_diff, prop_diff):
         if self._creating():
-            return self._resume_create(prop_diff)
+            # Its engine died: the create is resumed in place.
+            props = dict(self.properties)
+            props.update(prop_diff)
+            with self._glance_errors('update', self.resource_id):
+                return self._create(props).resume(dict(self.properties),
+                                                  self.context.project_id)
         old = dict(self.properties)
         new = dict(old)
         new.update(prop_diff)
@@ -316,8 +318,11 @@ class GlanceImage(heat_image.GlanceWebImage):
         return self._write(changes, 'update')
 
     def check_update_complete(self, state):
-        if 'resume' in state and not self._resume_poll(state):
-            return False
+        if 'resume' in state:
+            with self._glance_errors('update', self.resource_id):
+                if not self._create(state['resume']).poll_resumed(
+                        state, self._observed):
+                    return False
         with self._glance_errors('update', self.resource_id):
             if not calls.finish_update(self.client(), self.resource_id,
                                        state):
@@ -333,9 +338,8 @@ class GlanceImage(heat_image.GlanceWebImage):
     def handle_check(self):
         if self._creating():
             with self._glance_errors('check', self.resource_id):
-                step, image = self._resume_step()
-            raise exception.Error(plan.unfinished_create(
-                self.resource_id, image, step == progress.REPLACE))
+                raise exception.Error(create.unfinished(
+                    self.client(), self.resource_id, dict(self.properties)))
         with self._glance_errors('check', self.resource_id):
             image = self.client().images.get(self.resource_id)
         problem = plan.check_failure(self.resource_id, plan.differences(
@@ -360,16 +364,15 @@ class GlanceImage(heat_image.GlanceWebImage):
         return self.check_update_complete(state)
 
     def handle_delete(self):
-        if self._creating() and plan.own_id(self.properties,
-                                            self.resource_id):
-            # The create stored the template's id and died: delete the
-            # image only if it is the one that create made.
-            image = calls.find_image(self.client(), self.resource_id)
-            if image is not None and self._not_ours(image):
-                LOG.warning('Image %(id)s is left alone: %(why)s.',
-                            {'id': self.resource_id,
-                             'why': self._not_ours(image)})
-                return None
+        # A create that stored the template's id and died: the image is
+        # deleted only if it is the one that create made.
+        why = self._creating() and create.not_ours(
+            self.client(), self.resource_id, dict(self.properties),
+            self.context.project_id)
+        if why:
+            LOG.warning('Image %(id)s is left alone: %(why)s.',
+                        {'id': self.resource_id, 'why': why})
+            return None
         return super(GlanceImage, self).handle_delete()
 
     def needs_replace_failed(self):
@@ -378,7 +381,8 @@ class GlanceImage(heat_image.GlanceWebImage):
         if self._creating():
             # A create that did not complete (its engine died): resumed
             # in place unless the image is gone or can get no data.
-            return self._resume_step()[0] == progress.REPLACE
+            return create.needs_new_image(self.client(), self.resource_id,
+                                          dict(self.properties))
         # Retry in place unless the image is gone or has no usable data.
         return not calls.has_data(self.client(), self.resource_id)
 
@@ -431,6 +435,10 @@ class GlanceImage(heat_image.GlanceWebImage):
         try:
             with calls.explained(self.client(), action, image_id, keys):
                 yield
+        except create.Replace as exc:
+            LOG.warning('Image %(id)s: %(why)s', {'id': image_id,
+                                                  'why': exc})
+            raise resource.UpdateReplace(self.name)
         except glance.GlanceError as exc:
             raise exception.Error(str(exc))
 
@@ -443,172 +451,16 @@ class GlanceImage(heat_image.GlanceWebImage):
         return bool(self.resource_id) and (
             self.data().get(self.CREATING) == self.resource_id)
 
-    def _reserve_id(self):
-        """Choose the image id and store it before Glance hears of it."""
-        image_id = self.properties[self.IMAGE_ID]
-        if image_id:
-            # Only an id no image has is stored: the stack must never
-            # claim (and delete) an image it did not create.
-            with self._glance_errors('create', None):
-                calls.check_id_free(self.client(), image_id)
-        else:
-            image_id = uuidutils.generate_uuid()
-        self.data_set(self.CREATING, image_id)
-        self.resource_id_set(image_id)
-        return image_id
+    def _create(self, props=None):
+        """The conversation with Glance of this image's create."""
+        return create.ImageCreate(self.client(), self.resource_id,
+                                  props or dict(self.properties),
+                                  self._forget_id)
 
-    def _create_image(self, image_id, props, resume=False):
-        """POST the image with its id and map, import, add the members.
-
-        One request creates the image with its whole map, before any data
-        is imported: if Glance refuses a property (protection, quota), no
-        image exists.
-        """
-        client = self.client()
-        with self._glance_errors('create', None, plan.managed(props)):
-            try:
-                calls.post_image(client, plan.create_body(props, image_id))
-            except glance.IdTaken:
-                with excutils.save_and_reraise_exception():
-                    self._id_taken(image_id, resume)
-        self._start_import(image_id, props)
-        with self._glance_errors('create', image_id):
-            calls.add_members(client, image_id, props[self.MEMBERS])
-        return {'active': props[self.ACTIVE], 'waits': 0}
-
-    def _id_taken(self, image_id, resume):
-        """Glance has or had an image with the id the create POSTed."""
-        if resume and not plan.own_id(self.properties, image_id):
-            # The image of the id this resource chose is gone (deleted
-            # outside Heat): a new image, with a new id.
-            LOG.warning('Image %s is gone: it is replaced.', image_id)
-            raise resource.UpdateReplace(self.name)
-        # Not this resource's image: the stack must not claim it.
+    def _forget_id(self):
+        """The id is not (or no more) this resource's image's."""
         self.data_delete(self.CREATING)
         self.resource_id_set(None)
-
-    def _start_import(self, image_id, props):
-        try:
-            with self._glance_errors('create', image_id):
-                calls.start_import(
-                    self.client(), image_id, props[self.LOCATION],
-                    props[self.STORES], props[self.ALL_STORES_MUST_SUCCEED])
-        except Exception:
-            with excutils.save_and_reraise_exception():
-                self._discard(image_id)
-
-    def _import_failed(self, image, state, props):
-        """An import that failed: wait for its reason, then raise it."""
-        task = calls.failed_import_task(self.client(), image['id'])
-        if task is None and state['waits'] < self.IMPORT_FAILURE_WAITS:
-            # Glance drops its lock on the image a moment before it
-            # records why the task failed: look again.
-            state['waits'] += 1
-            return False
-        # Not ResourceInError: Heat would retry the create, and a retry
-        # downloads the same data from the same place again.
-        raise calls.import_failure(image, task, props[self.LOCATION],
-                                   props[self.DISK_FORMAT],
-                                   opts.location_check_settings())
-
-    def _resume_step(self):
-        """What the resumed create does, and the image (or None)."""
-        return calls.resume_step(
-            self.client(), self.resource_id,
-            plan.own_id(self.properties, self.resource_id))
-
-    def _not_ours(self, image):
-        return plan.not_ours(image, dict(self.properties),
-                             self.context.project_id)
-
-    def _resume_create(self, prop_diff):
-        """Resume a create that did not complete, in place.
-
-        Whatever Glance has: no image yet (create it now, with the same
-        id), an image no import ever reached (start the import), an
-        import Glance runs (wait for it), an image with its data (apply
-        the template to the live image). Data that is in is never
-        imported again.
-        """
-        props = dict(self.properties)
-        props.update(prop_diff)
-        image_id = self.resource_id
-        with self._glance_errors('update', image_id):
-            step, image = self._resume_step()
-        if (image is not None and plan.own_id(self.properties, image_id)
-                and self._not_ours(image)):
-            raise exception.Error(plan.foreign_image(image_id,
-                                                     self._not_ours(image)))
-        LOG.info('Resuming the create of image %(id)s: %(step)s.',
-                 {'id': image_id, 'step': step})
-        if step == progress.REPLACE:
-            raise resource.UpdateReplace(self.name)
-        if step == progress.POST:
-            self._create_image(image_id, props, resume=True)
-        elif step == progress.IMPORT:
-            self._start_import(image_id, props)
-        return {'resume': props, 'waits': 0}
-
-    def _resume_poll(self, state):
-        """One poll of a resumed create: the data, then the template.
-
-        :returns: whether the image has its data and the template's
-            changes are sent (``state`` then holds what
-            :func:`calls.finish_update` follows).
-        """
-        if 'active' in state:
-            return True
-        props = state['resume']
-        with self._glance_errors('update', self.resource_id):
-            image = dict(self.client().images.get(self.resource_id))
-            step = progress.data_step(image)
-            if step == progress.DATA_FAILED:
-                return self._import_failed(image, state, props)
-            if step == progress.DATA_WAIT:
-                return False
-            self._verify_created(image, props)
-            # What the interrupted create sent is unknown: compare the
-            # template with the live image, as a converge does.
-            live = self._observed(image, plan.managed(props))
-            if props[self.MEMBERS] or self.properties[self.MEMBERS]:
-                live[self.MEMBERS] = calls.member_ids(self.client(),
-                                                      self.resource_id)
-        state.update(self._write(plan.changes(live, props), 'update'))
-        return True
-
-    def _check_location(self):
-        """Check the data at "location" against "disk_format" first.
-
-        Only when [glance_properties] location_check is on.
-        """
-        try:
-            warnings = precheck.before_create(
-                self.properties[self.LOCATION],
-                self.properties[self.DISK_FORMAT],
-                *opts.location_check_settings())
-        except precheck.LocationMismatch as exc:
-            raise exception.Error(str(exc))
-        for msg in warnings:
-            LOG.warning('Resource "%(name)s": %(msg)s',
-                        {'name': self.name, 'msg': msg})
-
-    def _verify_created(self, image, props=None):
-        """Verify a created image; a failure leaves no image behind."""
-        props = props or self.properties
-        try:
-            calls.verify_data(self.client(), image,
-                              props[self.EXPECTED_HASH],
-                              props[self.DISK_FORMAT],
-                              opts.verify_by_download())
-        except datahash.HashError as exc:
-            self._discard(image['id'])
-            raise exception.Error(str(exc))
-
-    def _discard(self, image_id):
-        """Delete an image whose create failed, so none is orphaned."""
-        if calls.discard(self.client(), image_id,
-                         self.properties[self.PROTECTED]):
-            self.resource_id_set(None)
 
     def _write(self, changes, action):
         """Send the changes: when Glance refuses the PATCH, none is made."""
