@@ -113,17 +113,23 @@ def _read_head(sock):
     return data
 
 
+def _chunks(sock):
+    """What ``sock`` receives, chunk by chunk, until it ends or breaks."""
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return
+            yield chunk
+    except OSError:
+        return
+
+
 def _pump(src, dst):
     """Copy bytes until ``src`` ends; then end ``dst``'s writing side."""
     try:
-        while True:
-            chunk = src.recv(65536)
-            if not chunk:
-                break
+        for chunk in _chunks(src):
             dst.sendall(chunk)
-    except OSError:
-        pass
-    try:
         dst.shutdown(socket.SHUT_WR)
     except OSError:
         pass
@@ -142,16 +148,7 @@ def _close(sock):
 
 
 def _read_all(sock):
-    parts = []
-    try:
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            parts.append(chunk)
-    except OSError:
-        pass
-    return b''.join(parts)
+    return b''.join(_chunks(sock))
 
 
 class HoldProxy(object):
