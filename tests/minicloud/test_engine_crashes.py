@@ -63,9 +63,9 @@ class EngineCrashTest(base.MiniCloudTestCase):
         image['properties'] = props
         return self.write_template(tmpl)
 
-    def update(self, name, template, wait=True):
+    def update(self, name, template, wait=True, *options):
         self.openstack('stack', 'update', *(('--wait',) if wait else ()),
-                       '-t', template, '--parameter',
+                       *options, '-t', template, '--parameter',
                        'image_url=%s' % self.url, name)
 
     def kill_at(self, method, path, start, when='response'):
@@ -119,7 +119,7 @@ class EngineCrashTest(base.MiniCloudTestCase):
                          base.free_properties(self.raw_image(image_id)))
         return image_id
 
-    def test_create_killed_after_the_post_then_update(self):
+    def test_create_killed_after_the_post_then_check_and_converge(self):
         creates = self.image_creates()
         name = self.kill_at('POST', '/v2/images', lambda: self.create_stack(
             'crash', self.template({'a': '1', 'b': '2'}), self.url,
@@ -129,7 +129,16 @@ class EngineCrashTest(base.MiniCloudTestCase):
         image_id = self.physical_id(name)
         self.assertEqual([(image_id, 'queued', 0)], self.rows())
 
-        self.update(name, self.template({'a': '1', 'c': '3'}))
+        # The check steals the dead worker's lock and says what is left.
+        self.openstack('stack', 'check', '--wait', name, check=False)
+        self.assertEqual('CHECK_FAILED', self.stack_status(name))
+        reason = self.openstack_json('stack', 'resource', 'show', name,
+                                     'image')['resource_status_reason']
+        self.assertIn('The create of image %s did not complete (the image '
+                      'is queued); a stack update resumes it in place'
+                      % image_id, reason)
+        self.update(name, self.template({'a': '1', 'c': '3'}), True,
+                    '--converge')
         self.assertEqual('UPDATE_COMPLETE', self.stack_status(name))
         self.assertEqual(image_id, self.assert_one_image(
             name, {'a': '1', 'c': '3'}, creates + 1))
