@@ -36,3 +36,11 @@ class ImportFailed(GlanceError):
 
 class CopyFailed(GlanceError):
     """Glance could not copy the image to a store."""
+
+
+class IdTaken(GlanceError):
+    """Glance has, or had, an image with the id a create asked for."""
+
+    def __init__(self, image_id, message):
+        super(IdTaken, self).__init__(message)
+        self.image_id = image_id

@@ -82,9 +82,72 @@ def post_image(client, body):
 
     (glanceclient's images.create would validate the document once per
     key and keep a property named "backend" for itself.)
+
+    :raises heat_glance_props.glance.IdTaken: the body's ``id`` is taken
+        (Glance has, or had, an image with it: it never gives an id twice,
+        not even a deleted image's).
     """
-    resp, image = client.http_client.post('/v2/images', data=body)
+    try:
+        resp, image = client.http_client.post('/v2/images', data=body)
+    except glance_exc.HTTPConflict as exc:
+        raise glance.IdTaken(body.get('id'), glance_errors.explain(
+            exc.code, exc.details, None, (), 'create'))
     return image['id']
+
+
+def check_id_free(client, image_id):
+    """Refuse a template's own ``id`` that an image Glance shows has.
+
+    :raises heat_glance_props.glance.IdTaken: that image is not the one
+        a create that has not started yet would make.
+    """
+    if find_image(client, image_id) is not None:
+        raise glance.IdTaken(image_id, glance_errors.explain(
+            409, 'Image ID %s already exists.' % image_id, None, (),
+            'create'))
+
+
+def find_image(client, image_id):
+    """The image document, or None when Glance shows no such image."""
+    try:
+        return dict(client.images.get(image_id))
+    except glance_exc.HTTPNotFound:
+        return None
+
+
+def import_started(client, image):
+    """Whether Glance ever started an import of the image's data.
+
+    Glance keeps a task for each import (``GET /v2/images/{id}/tasks``);
+    when the tasks cannot be read, a failed import shows in
+    ``os_glance_failed_import``.
+    """
+    if progress.importing(image):
+        return True
+    try:
+        resp, body = client.http_client.get(
+            '/v2/images/%s/tasks' % image['id'])
+    except glance_exc.HTTPException as exc:
+        LOG.debug('Cannot read the import tasks of image %(id)s: '
+                  '%(exc)s', {'id': image['id'], 'exc': exc})
+        return bool(image.get(imageprops.FAILED_IMPORT_KEY))
+    return bool((body or {}).get('tasks'))
+
+
+def resume_step(client, image_id, own_id=False):
+    """What to do with the image of a create that did not complete.
+
+    :returns: ``(step, image)``: a step of
+        :func:`heat_glance_props.glance.progress.resume_step`, and the image
+        document (None when Glance shows none). The import tasks are read
+        only for a queued image that no import holds.
+    """
+    image = find_image(client, image_id)
+    started = False
+    if (image is not None and image.get('status') == 'queued' and
+            not progress.importing(image)):
+        started = import_started(client, image)
+    return progress.resume_step(image, started, own_id), image
 
 
 def start_import(client, image_id, location, stores=None,
@@ -267,7 +330,7 @@ def start_store_changes(client, image_id, added, removed):
     :returns: ``{'copy': [stores], 'drop': [stores]}``: the copies that
         run, and the stores to leave after them.
     """
-    state = {'copy': [], 'drop': []}
+    state = {'copy': [], 'drop': [], 'start': []}
     if not (added or removed):
         return state
     image = client.images.get(image_id)
@@ -275,12 +338,24 @@ def start_store_changes(client, image_id, added, removed):
     state['copy'] = [s for s in added if s not in live]
     state['drop'] = [s for s in removed if s in live]
     if state['copy']:
-        client.images.image_import(image_id, method='copy-image',
-                                   stores=state['copy'], allow_failure=True)
+        # A copy Glance already runs (started by an update whose engine
+        # died) is waited for, never started twice; while a task holds
+        # the image, Glance refuses a new one: it starts after that.
+        state['start'] = [s for s in state['copy']
+                          if s not in glance_stores.pending(image)]
+        if state['start'] and not progress.importing(image):
+            start_copy(client, image_id, state)
     else:
         drop_stores(client, image_id, state['drop'])
         state['drop'] = []
     return state
+
+
+def start_copy(client, image_id, state):
+    """Start copying the image to ``state['start']``, once."""
+    stores, state['start'] = state['start'], []
+    client.images.image_import(image_id, method='copy-image',
+                               stores=stores, allow_failure=True)
 
 
 def drop_stores(client, image_id, stores):
@@ -301,6 +376,17 @@ def finish_update(client, image_id, state):
     """
     if state.get('copy'):
         image = client.images.get(image_id)
+        if state.get('start'):
+            if progress.importing(image):
+                return False
+            # The task that held the image is done: copy what is still
+            # missing (a copy that task made is not made again).
+            live = glance_stores.parse(image.get('stores'))
+            state['start'] = [s for s in state['start'] if s not in live]
+            state['copy'] = [s for s in state['copy'] if s not in live]
+            if state['start']:
+                start_copy(client, image_id, state)
+                return False
         if not progress.copied(image, state['copy']):
             return False
         state['copy'] = []

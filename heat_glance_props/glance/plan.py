@@ -101,17 +101,89 @@ def managed(props):
                             props.get(IMAGE_PROPERTIES))
 
 
-def create_body(props):
+def create_body(props, image_id=None):
     """The body of the one POST that creates the image with its map.
 
     The free properties go with the create, before any data is imported:
     if Glance refuses one (protection, quota), no image exists.
+
+    :param image_id: the id the image gets (chosen before the POST, see
+        :func:`own_id`); the template's ``id`` when None.
     """
     body = dict((glance_name(k), props[k]) for k in CREATE_ATTRIBUTES
                 if props[k] is not None)
+    if image_id is not None:
+        body[IMAGE_ID] = image_id
     body[VISIBILITY] = visibility(props)
     body.update(managed(props))
     return body
+
+
+def own_id(props, image_id):
+    """Whether the image id is the template's own ``id``.
+
+    Otherwise the resource chose it (a random UUID) before it created the
+    image: no image but the one it created can have it.
+    """
+    return bool(props.get(IMAGE_ID)) and props[IMAGE_ID] == image_id
+
+
+def not_ours(image, props, project_id):
+    """Why an image with the template's own ``id`` is not this resource's.
+
+    A create that stored the template's ``id`` and died before it saw
+    Glance's answer cannot know whether its POST made the image with that
+    id, or whether somebody else's image had it. The image is taken for
+    the one it created only when it has what that POST sent: the owner,
+    the name and the free properties. Anything else is left alone.
+
+    :param props: the resource properties the create sent.
+    :param project_id: the stack's project (the owner Glance gives an
+        image when the template names none).
+    :returns: a message, or None when the image looks like the one the
+        create sent.
+    """
+    owner = props.get(OWNER) or project_id
+    if owner and image.get('owner') != owner:
+        return _("it belongs to project %(owner)s, not %(wanted)s") % {
+            'owner': image.get('owner'), 'wanted': owner}
+    if props.get(NAME) and image.get('name') != props[NAME]:
+        return _("it is named '%(name)s', not '%(wanted)s'") % {
+            'name': image.get('name'), 'wanted': props[NAME]}
+    drift = imageprops.drift(managed(props), image)
+    if drift:
+        return _('its properties %s differ from the template\'s') % (
+            ', '.join("'%s'" % key for key in sorted(drift)))
+    return None
+
+
+def foreign_image(image_id, reason):
+    """The message for an image with the template's id that is not ours."""
+    return _("Image %(id)s has the template's 'id' but is not the image "
+             "this stack's create made (%(reason)s): it is left alone. "
+             "Remove 'id' from the template, or delete that image if it "
+             "is yours, then update the stack again.") % {
+        'id': image_id, 'reason': reason}
+
+
+def unfinished_create(image_id, image, replace):
+    """What a check reports for an image whose create did not complete.
+
+    :param image: Glance's image document, or None.
+    :param replace: whether the next update replaces the image.
+    """
+    if image is None:
+        seen = _('Glance has no image with that id yet')
+    else:
+        seen = _('the image is %s') % image.get('status')
+        if image.get(imageprops.IMPORT_TASK_KEY):
+            seen = _('%s, with an import running') % seen
+    if replace:
+        then = _('a stack update replaces it (a new image)')
+    else:
+        then = _('a stack update resumes it in place')
+    return _('The create of image %(id)s did not complete (%(seen)s); '
+             '%(then)s.') % {'id': image_id, 'seen': seen, 'then': then}
 
 
 def retyped(old, new):

@@ -110,3 +110,57 @@ def copied(image, wanted):
 def has_data(image):
     """Whether the image has usable data (active or deactivated)."""
     return image.get('status') in ('active', 'deactivated')
+
+
+#: What a stack operation does with the image of a create that did not
+#: complete (see resume_step).
+RESUME_STEPS = (POST, IMPORT, FINISH, REPLACE) = (
+    'post', 'import', 'finish', 'replace')
+
+
+def resume_step(image, import_started, own_id=False):
+    """What to do with the image of a create that did not complete.
+
+    The create stores the image id before it asks Glance for anything, so
+    a heat-engine that died at any moment of it leaves an id whose image
+    is in one of these states; the next operation resumes the create in
+    place, whatever Glance has.
+
+    :param image: Glance's image document, or None when Glance shows no
+        image with that id (never created, deleted, or not visible).
+    :param import_started: whether Glance ever started an import of the
+        image's data (it has an import task).
+    :param own_id: whether the id is the template's own ``id``: Glance
+        never gives an id twice, so such an image cannot be replaced.
+    :returns: :data:`POST` (create the image now, with the same id),
+        :data:`IMPORT` (start the import), :data:`FINISH` (wait for the
+        data Glance has or is importing, then apply the template to the
+        live image) or :data:`REPLACE` (the image is gone or has no data
+        it can get: a new image).
+    """
+    if image is None:
+        return POST
+    if importing(image) or has_data(image):
+        return FINISH
+    if image.get('status') == 'queued' and (not import_started or own_id):
+        # Never imported; or a failed import of an image that cannot be
+        # replaced, which Glance lets us import again.
+        return IMPORT
+    return REPLACE
+
+
+#: What one poll of the data of a resumed create says (see data_step).
+DATA_STEPS = (DATA_WAIT, DATA_FAILED, DATA_READY) = (
+    'wait', 'failed', 'ready')
+
+
+def data_step(image):
+    """Whether the data of a resumed create is in.
+
+    :returns: :data:`DATA_WAIT` (Glance's task still holds the image),
+        :data:`DATA_READY` (active or deactivated, and Glance is done) or
+        :data:`DATA_FAILED` (the import ended without data).
+    """
+    if importing(image):
+        return DATA_WAIT
+    return DATA_READY if has_data(image) else DATA_FAILED

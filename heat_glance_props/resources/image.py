@@ -24,17 +24,15 @@ from heat.engine.resources.openstack.glance import image as heat_image
 from heat.engine import support
 from oslo_log import log as logging
 from oslo_serialization import jsonutils
-from oslo_utils import excutils
 
 from heat_glance_props import catalog
 from heat_glance_props import datahash
 from heat_glance_props import glance
 from heat_glance_props.glance import calls
+from heat_glance_props.glance import create
 from heat_glance_props.glance import plan
-from heat_glance_props.glance import progress
 from heat_glance_props import livestate
 from heat_glance_props import opts
-from heat_glance_props import precheck
 from heat_glance_props import stores as glance_stores
 
 LOG = logging.getLogger(__name__)
@@ -84,11 +82,14 @@ class GlanceImage(heat_image.GlanceWebImage):
     #: Resource properties that Glance stores as free image properties.
     FREE_PROPERTIES = plan.FREE_PROPERTIES
 
-    #: How many more polls a failed import may take to show its reason.
-    IMPORT_FAILURE_WAITS = 5
-
     #: Resource data: keys of an update Heat has not seen complete.
     PENDING_KEYS = 'pending_keys'
+
+    #: Resource data: the id of an image whose create Heat has not seen
+    #: complete. Stored with the resource id before Glance hears of the
+    #: image: whatever moment a heat-engine dies at, the stack knows the
+    #: image, and the next operation resumes the create in place.
+    CREATING = 'creating'
 
     #: Resource data Heat's placeholder resource leaves behind.
     IS_PLACEHOLDER = 'is_placeholder'
@@ -101,6 +102,13 @@ class GlanceImage(heat_image.GlanceWebImage):
 
     properties_schema = dict(heat_image.GlanceWebImage.properties_schema)
     properties_schema.update({
+        heat_image.GlanceWebImage.IMAGE_ID: properties.Schema(
+            properties.Schema.STRING,
+            _('The image ID. Not set: the plugin chooses a random UUID. '
+              'Heat stores the ID before Glance creates the image, so a '
+              'create interrupted at any moment leaves no image the stack '
+              'does not know.')
+        ),
         # Heat's WebImage replaces the image when these change.
         heat_image.GlanceWebImage.NAME: _updatable(
             heat_image.GlanceWebImage.NAME),
@@ -252,60 +260,32 @@ class GlanceImage(heat_image.GlanceWebImage):
         return _('"stores": %s.') % '; '.join(problems) if problems else None
 
     def handle_create(self):
-        self._check_location()
-        client = self.client()
-        # One request creates the image with its whole map, before any
-        # data is imported: if Glance refuses a property (protection,
-        # quota), no image exists.
-        with self._glance_errors('create', None, plan.managed(
-                self.properties)):
-            image_id = calls.post_image(client,
-                                        plan.create_body(self.properties))
-        self.resource_id_set(image_id)
-        try:
-            with self._glance_errors('create', image_id):
-                calls.start_import(
-                    client, image_id, self.properties[self.LOCATION],
-                    self.properties[self.STORES],
-                    self.properties[self.ALL_STORES_MUST_SUCCEED])
-        except Exception:
-            with excutils.save_and_reraise_exception():
-                self._discard(image_id)
-        with self._glance_errors('create', image_id):
-            calls.add_members(client, image_id,
-                              self.properties[self.MEMBERS])
-        return {'active': self.properties[self.ACTIVE], 'waits': 0}
+        with self._glance_errors('create', None):
+            for msg in create.check_location(dict(self.properties)):
+                LOG.warning('Resource "%(name)s": %(msg)s',
+                            {'name': self.name, 'msg': msg})
+            # The id is stored before Glance hears of the image: whatever
+            # moment the engine dies at, the stack knows its image.
+            image_id = create.choose_id(self.client(), dict(self.properties))
+            self.data_set(self.CREATING, image_id)
+            self.resource_id_set(image_id)
+            return self._create().post()
 
     def check_create_complete(self, state):
-        client = self.client()
         with self._glance_errors('create', self.resource_id):
-            image = client.images.get(self.resource_id)
-            step = progress.create_step(
-                image, state['active'],
-                self.properties[self.ALL_STORES_MUST_SUCCEED])
-            if step == progress.FAILED:
-                task = calls.failed_import_task(client, image['id'])
-                if (task is None and
-                        state['waits'] < self.IMPORT_FAILURE_WAITS):
-                    # Glance drops its lock on the image a moment before
-                    # it records why the task failed: look again.
-                    state['waits'] += 1
-                    return False
-                # Not ResourceInError: Heat would retry the create, and a
-                # retry downloads the same data from the same place again.
-                raise calls.import_failure(
-                    image, task, self.properties[self.LOCATION],
-                    self.properties[self.DISK_FORMAT],
-                    opts.location_check_settings())
-            if step == progress.WAIT:
+            if not self._create().poll(state):
                 return False
-            if step in (progress.READY, progress.DEACTIVATE):
-                self._verify_created(image)
-            if step == progress.DEACTIVATE:
-                client.images.deactivate(self.resource_id)
-            return True
+        self.data_delete(self.CREATING)
+        return True
 
     def handle_update(self, json_snippet, tmpl_diff, prop_diff):
+        if self._creating():
+            # Its engine died: the create is resumed in place.
+            props = dict(self.properties)
+            props.update(prop_diff)
+            with self._glance_errors('update', self.resource_id):
+                return self._create(props).resume(dict(self.properties),
+                                                  self.context.project_id)
         old = dict(self.properties)
         new = dict(old)
         new.update(prop_diff)
@@ -338,17 +318,28 @@ class GlanceImage(heat_image.GlanceWebImage):
         return self._write(changes, 'update')
 
     def check_update_complete(self, state):
+        if 'resume' in state:
+            with self._glance_errors('update', self.resource_id):
+                if not self._create(state['resume']).poll_resumed(
+                        state, self._observed):
+                    return False
         with self._glance_errors('update', self.resource_id):
             if not calls.finish_update(self.client(), self.resource_id,
                                        state):
                 return False
-        if self.PENDING_KEYS in self.data():
-            self.data_delete(self.PENDING_KEYS)
+        data = self.data()
+        for key in (self.PENDING_KEYS, self.CREATING):
+            if key in data:
+                self.data_delete(key)
         self._live_state = None
         self._taking_over = False
         return True
 
     def handle_check(self):
+        if self._creating():
+            with self._glance_errors('check', self.resource_id):
+                raise exception.Error(create.unfinished(
+                    self.client(), self.resource_id, dict(self.properties)))
         with self._glance_errors('check', self.resource_id):
             image = self.client().images.get(self.resource_id)
         problem = plan.check_failure(self.resource_id, plan.differences(
@@ -372,9 +363,26 @@ class GlanceImage(heat_image.GlanceWebImage):
     def check_adopt_complete(self, state):
         return self.check_update_complete(state)
 
+    def handle_delete(self):
+        # A create that stored the template's id and died: the image is
+        # deleted only if it is the one that create made.
+        why = self._creating() and create.not_ours(
+            self.client(), self.resource_id, dict(self.properties),
+            self.context.project_id)
+        if why:
+            LOG.warning('Image %(id)s is left alone: %(why)s.',
+                        {'id': self.resource_id, 'why': why})
+            return None
+        return super(GlanceImage, self).handle_delete()
+
     def needs_replace_failed(self):
         if not self.resource_id or self.data().get(self.IS_PLACEHOLDER):
             return True
+        if self._creating():
+            # A create that did not complete (its engine died): resumed
+            # in place unless the image is gone or can get no data.
+            return create.needs_new_image(self.client(), self.resource_id,
+                                          dict(self.properties))
         # Retry in place unless the image is gone or has no usable data.
         return not calls.has_data(self.client(), self.resource_id)
 
@@ -393,7 +401,7 @@ class GlanceImage(heat_image.GlanceWebImage):
         needs = super(GlanceImage, self)._needs_update(
             after, before, after_props, before_props, prev_resource,
             check_init_complete)
-        return (needs or bool(self._pending()) or
+        return (needs or bool(self._pending()) or self._creating() or
                 bool(plan.retyped(before_props, after_props)))
 
     def update_template_diff_properties(self, after_props, before_props):
@@ -406,6 +414,11 @@ class GlanceImage(heat_image.GlanceWebImage):
         return diff
 
     def get_live_state(self, resource_properties):
+        if self._creating():
+            # The resumed create compares with Glance itself; its image
+            # may not exist yet.
+            self._live_state = {}
+            return {}
         state = super(GlanceImage, self).get_live_state(resource_properties)
         self._live_state = state
         return state
@@ -422,6 +435,10 @@ class GlanceImage(heat_image.GlanceWebImage):
         try:
             with calls.explained(self.client(), action, image_id, keys):
                 yield
+        except create.Replace as exc:
+            LOG.warning('Image %(id)s: %(why)s', {'id': image_id,
+                                                  'why': exc})
+            raise resource.UpdateReplace(self.name)
         except glance.GlanceError as exc:
             raise exception.Error(str(exc))
 
@@ -429,49 +446,35 @@ class GlanceImage(heat_image.GlanceWebImage):
         """Keys of an update whose outcome Heat never saw complete."""
         return set(jsonutils.loads(self.data().get(self.PENDING_KEYS, '[]')))
 
-    def _check_location(self):
-        """Check the data at "location" against "disk_format" first.
+    def _creating(self):
+        """Whether the create of the image has not been seen complete."""
+        return bool(self.resource_id) and (
+            self.data().get(self.CREATING) == self.resource_id)
 
-        Only when [glance_properties] location_check is on.
-        """
-        try:
-            warnings = precheck.before_create(
-                self.properties[self.LOCATION],
-                self.properties[self.DISK_FORMAT],
-                *opts.location_check_settings())
-        except precheck.LocationMismatch as exc:
-            raise exception.Error(str(exc))
-        for msg in warnings:
-            LOG.warning('Resource "%(name)s": %(msg)s',
-                        {'name': self.name, 'msg': msg})
+    def _create(self, props=None):
+        """The conversation with Glance of this image's create."""
+        return create.ImageCreate(self.client(), self.resource_id,
+                                  props or dict(self.properties),
+                                  self._forget_id)
 
-    def _verify_created(self, image):
-        """Verify a created image; a failure leaves no image behind."""
-        try:
-            calls.verify_data(self.client(), image,
-                              self.properties[self.EXPECTED_HASH],
-                              self.properties[self.DISK_FORMAT],
-                              opts.verify_by_download())
-        except datahash.HashError as exc:
-            self._discard(image['id'])
-            raise exception.Error(str(exc))
-
-    def _discard(self, image_id):
-        """Delete an image whose create failed, so none is orphaned."""
-        if calls.discard(self.client(), image_id,
-                         self.properties[self.PROTECTED]):
-            self.resource_id_set(None)
+    def _forget_id(self):
+        """The id is not (or no more) this resource's image's."""
+        self.data_delete(self.CREATING)
+        self.resource_id_set(None)
 
     def _write(self, changes, action):
         """Send the changes: when Glance refuses the PATCH, none is made."""
         with self._glance_errors(action, self.resource_id, changes.keys()):
             return calls.write(self.client(), self.resource_id, changes)
 
-    def _observed(self, image):
-        """The stored properties, with what the live image says instead."""
+    def _observed(self, image, keys=()):
+        """The stored properties, with what the live image says instead.
+
+        :param keys: more free property keys to read from the image.
+        """
         props = dict(self.properties)
-        props.update(self.parse_live_resource_data(self.properties,
-                                                   dict(image)))
+        props.update(livestate.observe(dict(self.properties), dict(image),
+                                       self._pending() | set(keys)))
         return props
 
 

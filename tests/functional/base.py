@@ -26,6 +26,7 @@ import testtools
 
 from tests.harness import glance
 from tests.harness import heat
+from tests.harness import holdproxy
 
 TEMPLATES = os.path.join(glance.REPO_ROOT, 'heat_templates')
 
@@ -123,6 +124,17 @@ class FunctionalTestCase(testtools.TestCase):
         self.ctx = heat.make_context(server.url, self.identity)
         self.admin = heat.glance(server.url, heat.ADMIN)
         return server
+
+    def use_proxy(self):
+        """Heat talks to Glance through a proxy from now on.
+
+        The proxy (:class:`tests.harness.holdproxy.HoldProxy`) can hold a
+        chosen request: fault tests kill the engine there.
+        """
+        proxy = holdproxy.HoldProxy(self.glance_server.url)
+        self.addCleanup(proxy.stop)
+        self.ctx = heat.make_context(proxy.url, self.identity)
+        return proxy
 
     def expect_images(self, created=0, deleted=0):
         """Announce images that later stack updates create or delete.

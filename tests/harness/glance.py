@@ -230,6 +230,9 @@ class _DataHandler(http.server.BaseHTTPRequestHandler):
         if data is None or mode == 'missing':
             self.send_error(404, 'No such image data')
             return
+        if mode == 'held':
+            # Glance's import waits here until the test releases the data.
+            server.gates[name].wait(HELD_DATA_TIMEOUT)
         if mode == 'redirect':
             self.send_response(302)
             self.send_header('Location', server.redirects[name])
@@ -251,6 +254,9 @@ class _DataHandler(http.server.BaseHTTPRequestHandler):
         for start in range(0, len(data), 1 << 20):
             self.wfile.write(view[start:start + (1 << 20)])
 
+
+#: The longest data added with ``mode='held'`` waits for its release.
+HELD_DATA_TIMEOUT = 120
 
 #: How long the image data of a create waits for the create's PATCH.
 PATCH_GATE_S = 30
@@ -307,8 +313,9 @@ class DataServer(object):
 
     ``add(name, data)`` publishes bytes at ``url(name)``; a mode of
     ``'missing'`` answers 404, ``'truncate'`` closes the connection
-    half-way through the body and ``'redirect'`` answers 302 to the URL
-    ``to``.
+    half-way through the body, ``'redirect'`` answers 302 to the URL
+    ``to`` and ``'held'`` sends the data only once :meth:`release` is
+    called (Glance's web-download import waits until then).
     """
 
     def __init__(self):
@@ -319,6 +326,7 @@ class DataServer(object):
         self._httpd.modes = {}
         self._httpd.redirects = {}
         self._httpd.hits = []
+        self._httpd.gates = {}
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever,
                                         name='harness-data', daemon=True)
@@ -330,9 +338,17 @@ class DataServer(object):
         self._httpd.blobs[name] = data
         if mode is not None:
             self._httpd.modes[name] = mode
+        else:
+            self._httpd.modes.pop(name, None)
         if to is not None:
             self._httpd.redirects[name] = to
+        if mode == 'held':
+            self._httpd.gates[name] = threading.Event()
         return self.url(name)
+
+    def release(self, name):
+        """Send the data of ``name`` (added with ``mode='held'``)."""
+        self._httpd.gates[name].set()
 
     def url(self, name):
         return 'http://127.0.0.1:%d/%s' % (self.port, name)

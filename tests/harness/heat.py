@@ -28,8 +28,10 @@ untouched.
 import heat.tests.common  # noqa: F401  isort:skip
 
 import contextlib
+import ctypes
 import os
 import sys
+import threading
 import time
 import uuid
 
@@ -50,6 +52,7 @@ from keystoneauth1 import token_endpoint
 from oslo_config import cfg
 
 from heat_glance_props import paths
+from tests.harness import holdproxy
 
 #: A recognisable fake token: tests check that it never reaches a log.
 TOKEN = 'harness-secret-token-%s' % uuid.uuid4().hex
@@ -242,6 +245,89 @@ def update(stk, tmpl, params=None, disable_rollback=True, converge=False):
     new.validate()
     _locked(stk, stk.update, new)
     return stk
+
+
+class EngineKilled(BaseException):
+    """The heat-engine died here: the in-process stand-in for SIGKILL.
+
+    In-process, Heat's engine is the test's own thread and cannot be
+    killed for real (the mini-cloud's fault tests kill real heat-engine
+    processes). :func:`killer` raises this in that thread at a chosen
+    request to Glance: no ``except Exception`` of Heat or the plugin sees
+    it, so nothing after that point runs, as in a process that died.
+    Heat's own handler for such exceptions marks the resource FAILED, the
+    state that a heat-engine taking over after a dead one leaves.
+    """
+
+
+def killer(after=None, thread_ident=None):
+    """An ``on_hold`` for a :class:`tests.harness.holdproxy.Hold`.
+
+    When the request is held (and, if given, the ``after`` event is set),
+    :class:`EngineKilled` is raised in the thread that runs Heat (by
+    default the calling one) and the request's connection is dropped.
+    """
+    ident = thread_ident or threading.get_ident()
+
+    def on_hold(hold):
+        if after is not None:
+            after.wait(holdproxy.DECIDE_TIMEOUT)
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+            ctypes.c_ulong(ident), ctypes.py_object(EngineKilled))
+        return 'drop'
+    return on_hold
+
+
+def _killed(stk, operation, *args):
+    try:
+        _locked(stk, operation, *args)
+    except EngineKilled:
+        return stk
+    raise AssertionError('stack %s: the engine was not killed (no request '
+                         'was held)' % operation.__name__)
+
+
+def create_killed(ctx, tmpl, params=None, name=None):
+    """Create a stack with a heat-engine that dies at a held request.
+
+    The hold's ``on_hold`` must be :func:`killer`. Returns the stored
+    stack, as the dead engine left it.
+    """
+    stk = build_stack(ctx, tmpl, params, name)
+    stk.validate()
+    stk.store()
+    _killed(stk, stk.create)
+    return load_stack(stk)
+
+
+def update_killed(stk, tmpl, params=None):
+    """A stack update whose heat-engine dies at a held request."""
+    new = build_stack(stk.context, tmpl, params, name=stk.name)
+    new.validate()
+    _killed(stk, stk.update, new)
+    return load_stack(stk)
+
+
+def delete_killed(stk):
+    """A stack delete whose heat-engine dies at a held request."""
+    return _killed(stk, stk.delete)
+
+
+def recover(stk):
+    """What Heat does about the operation of an engine that died.
+
+    A heat-engine that starts resets the stacks a dead engine left
+    ``IN_PROGRESS`` (``EngineService.reset_stack_status``, for stacks of
+    the legacy engine, which the harness runs) with Heat's own
+    ``Stack.reset_stack_and_resources_in_progress``: their resources in
+    progress are marked FAILED, and so is the stack. Returns the stack as
+    the user's next command loads it.
+    """
+    stk = load_stack(stk)
+    if stk.status == stk.IN_PROGRESS:
+        stk.reset_stack_and_resources_in_progress(
+            'Engine went down during stack %s' % stk.action)
+    return load_stack(stk)
 
 
 def wait_for(predicate, timeout=30, interval=0.05):

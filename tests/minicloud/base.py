@@ -57,7 +57,7 @@ def shared_cloud():
     if 'error' in _SHARED:
         raise _SHARED['error']
     if 'cloud' not in _SHARED:
-        cloud = minicloud.MiniCloud()
+        cloud = minicloud.MiniCloud(glance_proxy=True)
         # The processes also die with this test process (parent-death
         # signal).
         atexit.register(cloud.destroy)

@@ -81,7 +81,8 @@ class MiniCloud(object):
 
     def __init__(self, workdir=None, debug=False,
                  engine_hosts=heat.ENGINE_HOSTS,
-                 workers_per_engine=heat.WORKERS_PER_ENGINE):
+                 workers_per_engine=heat.WORKERS_PER_ENGINE,
+                 glance_proxy=False):
         self._own_dir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix='minicloud-')
         self.debug = debug
@@ -94,7 +95,8 @@ class MiniCloud(object):
         self.keystone = keystone.Keystone(self.procs, self.mariadb,
                                           self.passwords)
         self.glance_service = glance.Glance(self.procs, self.mariadb,
-                                            self.keystone)
+                                            self.keystone,
+                                            proxy=glance_proxy)
         self.heat = heat.Heat(self.procs, self.mariadb, self.keystone,
                               self.rabbitmq, debug=debug,
                               engine_hosts=engine_hosts,
@@ -121,6 +123,8 @@ class MiniCloud(object):
     glance = property(lambda self: self.glance_service.api)
     #: The HTTP server Glance's web-download imports read from.
     data = property(lambda self: self.glance_service.data)
+    #: The proxy between heat-engine and Glance (``glance_proxy=True``).
+    glance_proxy = property(lambda self: self.glance_service.proxy)
     plugin_dir = property(lambda self: self.heat.plugin_dir)
     heat_conf = property(lambda self: self.heat.conf)
 

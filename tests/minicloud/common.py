@@ -173,6 +173,52 @@ def group_members(pgid):
             if fields and int(fields[2]) == pgid and fields[0] != 'Z']
 
 
+def _socket_inode(local_port, remote_port):
+    """The inode of the TCP socket from ``local_port`` to ``remote_port``.
+
+    From ``/proc/net/tcp`` (and ``tcp6``): ``local_address`` and
+    ``rem_address`` are ``HEXIP:HEXPORT``, the inode is the tenth field.
+    """
+    for table in ('/proc/net/tcp', '/proc/net/tcp6'):
+        try:
+            with open(table) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if (int(fields[1].rsplit(':', 1)[1], 16) == local_port and
+                    int(fields[2].rsplit(':', 1)[1], 16) == remote_port):
+                return fields[9]
+    return None
+
+
+def connection_owner(local_port, remote_port):
+    """The pid owning the socket from ``local_port`` to ``remote_port``.
+
+    None when no process of this machine has it. The socket's inode
+    (``/proc/net/tcp``), then the process that has it open
+    (``/proc/<pid>/fd``).
+    """
+    inode = _socket_inode(local_port, remote_port)
+    if inode is None:
+        return None
+    target = 'socket:[%s]' % inode
+    for pid in (p for p in os.listdir('/proc') if p.isdigit()):
+        fd_dir = '/proc/%s/fd' % pid
+        try:
+            fds = os.listdir(fd_dir)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(os.path.join(fd_dir, fd)) == target:
+                    return int(pid)
+            except OSError:
+                continue
+    return None
+
+
 class Service(object):
     """An OpenStack service of the cloud (see :mod:`tests.minicloud.cloud`).
 

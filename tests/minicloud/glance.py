@@ -22,6 +22,7 @@ import re
 import shlex
 
 from tests.harness import glance as harness_glance
+from tests.harness import holdproxy
 from tests.minicloud import common
 
 
@@ -74,6 +75,12 @@ class KeystoneGlance(harness_glance.GlanceServer):
         return env
 
 
+_IMAGES_NAMED = ("SELECT id, status, deleted FROM images WHERE name = %s "
+                 "ORDER BY created_at")
+_TASKS_OF = ("SELECT COUNT(*) FROM tasks WHERE image_id = %s AND "
+             "type = 'api_image_import'")
+
+
 class Glance(common.Service):
     """The image service and the HTTP server its imports read from.
 
@@ -86,6 +93,18 @@ class Glance(common.Service):
     users = ('glance',)
     api = None
     data = None
+    #: The proxy of the internal endpoint (see ``proxy`` in __init__).
+    proxy = None
+
+    def __init__(self, procs, mariadb, keystone, proxy=False):
+        """The Glance service, with a hold proxy in front if asked.
+
+        :param proxy: register a :class:`holdproxy.HoldProxy` to Glance
+            as the ``internal`` endpoint, which heat-engine uses: fault
+            tests hold a request of heat-engine's there.
+        """
+        super(Glance, self).__init__(procs, mariadb, keystone)
+        self.with_proxy = proxy
 
     def prepare(self):
         """The data server, the configuration and the database schema."""
@@ -95,16 +114,42 @@ class Glance(common.Service):
         self.api = KeystoneGlance(self.data, self.dir,
                                   self.keystone.authtoken('glance'),
                                   self.mariadb.url(self.database))
+        if self.with_proxy:
+            # Made here: Keystone registers the endpoints while Glance
+            # starts.
+            self.proxy = holdproxy.HoldProxy(self.api.url)
 
     def start(self):
         self.api.start()
 
     def stop(self):
+        if self.proxy is not None:
+            self.proxy.stop()
         if self.api is not None:
             self.api.stop()
         if self.data is not None:
             self.data.stop()
             self.data = None
 
+    # -- Glance's own records ------------------------------------------
+
+    def image_rows(self, name):
+        """``[(id, status, deleted)]`` of every image named ``name``.
+
+        From Glance's database: every project, and deleted images too.
+        """
+        return [tuple(row) for row in self.mariadb.query(
+            self.database, _IMAGES_NAMED, (name,))]
+
+    def import_tasks(self, image_id):
+        """How many import tasks Glance ever ran for the image."""
+        return self.mariadb.query(self.database, _TASKS_OF,
+                                  (image_id,))[0][0]
+
     def endpoints(self):
-        return (('glance', 'image', self.api.url),)
+        # heat-engine reads the internal one ([clients_glance]
+        # endpoint_type in heat.conf), the CLI the public one.
+        internal = self.proxy.url if self.proxy else self.api.url
+        return (('glance', 'image', {'public': self.api.url,
+                                     'internal': internal,
+                                     'admin': self.api.url}),)

@@ -21,6 +21,7 @@ with the plugin loaded through ``plugin_dirs`` = the output of
 import os
 import re
 import secrets
+import signal
 import sys
 
 import pymysql
@@ -73,6 +74,9 @@ password = %(password)s
 
 [clients_keystone]
 auth_uri = %(keystone)s
+
+[clients_glance]
+endpoint_type = internalURL
 
 [oslo_messaging_notifications]
 driver = noop
@@ -174,6 +178,33 @@ class HeatEngine(object):
         """
         if self.proc is not None:
             self.heat.procs.kill(self.proc)
+
+    def kill_worker(self, pid, engine_id, timeout=90):
+        """SIGKILL to one worker process; wait for the one that replaces it.
+
+        heat-engine's master process starts a new worker when one dies;
+        the new worker registers with a new engine id. The dead worker's
+        row stays in the service table, and what it held (its
+        ``resource.engine_id``) stays its own until another worker
+        finds it dead and steals it.
+
+        :param engine_id: the killed worker's engine id.
+        :returns: the new worker's engine id.
+        """
+        if os.getpgid(pid) != self.proc.pid:
+            raise common.CloudError('%d is not a worker of %r' % (pid, self))
+        known = self._host_rows()
+        os.kill(pid, signal.SIGKILL)
+
+        def respawned():
+            if pid in common.group_members(self.proc.pid):
+                return None
+            return self._host_rows() - known
+        new = common.wait_for(respawned, self.proc, repr(self), self.log,
+                              timeout, interval=0.3)
+        self.engine_ids = (self.engine_ids - {engine_id}) | new
+        (new_id,) = new
+        return new_id
 
     def log_size(self):
         """Where the log ends now (for :meth:`log_since`)."""
@@ -338,6 +369,12 @@ class Heat(common.Service):
         """The engine holding the stack's lock (``stack_lock``), or None."""
         rows = self.query(_STACK_LOCK, (stack_id,))
         return self.engine_of(rows[0][0]) if rows else None
+
+    def resource_holder_id(self, stack_id, name):
+        """The engine id of the worker holding one resource, or None."""
+        rows = [engine_id for res, engine_id in
+                self.query(_RESOURCE_LOCKS, (stack_id,)) if res == name]
+        return rows[0] if rows else None
 
     def resource_holders(self, stack_id):
         """``{resource name: engine}`` for each resource a worker holds.

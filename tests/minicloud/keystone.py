@@ -158,5 +158,7 @@ class Keystone(common.Service):
             for name, kind, url in service.endpoints():
                 svc = ks.services.create(name, type=kind)
                 for interface in ('public', 'internal', 'admin'):
-                    ks.endpoints.create(svc, url, interface=interface,
-                                        region=common.REGION)
+                    # One URL, or one per interface.
+                    ks.endpoints.create(
+                        svc, url[interface] if isinstance(url, dict) else url,
+                        interface=interface, region=common.REGION)

@@ -76,6 +76,51 @@ class CreateTest(CallsTestCase):
             ('POST', self.path(image_id, '/members'), {'member': 'p1'}),
         ], self.glance.sent())
 
+    def test_post_with_a_taken_id(self):
+        image_id = self.glance.add(status='active')
+        self.glance.fail('POST', '/v2/images', 409,
+                         'Image ID %s already exists!' % image_id)
+        exc = self.assertRaises(glance.IdTaken, calls.post_image,
+                                self.client, {'id': image_id, 'name': 'x'})
+        self.assertEqual(image_id, exc.image_id)
+        self.assertIn('an image with id %s exists or existed' % image_id,
+                      str(exc))
+        exc = self.assertRaises(glance.IdTaken, calls.check_id_free,
+                                self.client, image_id)
+        self.assertIn("remove 'id' from the template", str(exc))
+        calls.check_id_free(self.client, 'free-id')
+
+    def test_resume_step_reads_only_what_it_needs(self):
+        self.assertEqual(('post', None),
+                         calls.resume_step(self.client, 'never-made'))
+        self.assertEqual([('GET', self.path('never-made'))], self.sent())
+        importing = self.glance.add(status='queued',
+                                    os_glance_import_task='t1')
+        self.assertEqual('finish',
+                         calls.resume_step(self.client, importing)[0])
+        self.assertEqual(0, len([p for _m, p in self.sent()
+                                 if p.endswith('/tasks')]))
+        # A queued image no import holds: its tasks say whether an import
+        # ever started.
+        posted = self.glance.add(status='queued')
+        self.assertEqual('import',
+                         calls.resume_step(self.client, posted)[0])
+        self.assertEqual(('GET', self.path(posted, '/tasks')),
+                         self.sent()[-1])
+        self.glance.tasks[posted] = [{'id': 't2', 'status': 'failure'}]
+        self.assertEqual('replace',
+                         calls.resume_step(self.client, posted)[0])
+        self.assertEqual('import', calls.resume_step(
+            self.client, posted, own_id=True)[0])
+        # Tasks that cannot be read: a failed import shows on the image.
+        self.glance.fail('GET', self.path(posted, '/tasks'), 404)
+        self.assertEqual('import',
+                         calls.resume_step(self.client, posted)[0])
+        self.glance.images[posted]['os_glance_failed_import'] = 'local'
+        self.glance.fail('GET', self.path(posted, '/tasks'), 404)
+        self.assertEqual('replace',
+                         calls.resume_step(self.client, posted)[0])
+
     def test_import_into_stores(self):
         image_id = self.glance.add(status='queued')
         calls.start_import(self.client, image_id, 'http://d/i', ['a', 'b'],
@@ -193,7 +238,8 @@ class PatchTest(CallsTestCase):
     def test_nothing_to_change_sends_nothing(self):
         state = calls.write(self.client, self.image_id, changes())
         self.assertEqual([], self.glance.sent())
-        self.assertEqual({'copy': [], 'drop': [], 'active': None}, state)
+        self.assertEqual({'copy': [], 'drop': [], 'start': [],
+                          'active': None}, state)
 
     def test_one_patch_without_reading_the_image(self):
         calls.write(self.client, self.image_id, changes(
@@ -326,7 +372,8 @@ class StoresTest(CallsTestCase):
     def test_removal_alone_is_done_at_once(self):
         state = calls.write(self.client, self.image_id, changes(
             stores=([], ['old', 'never'])))
-        self.assertEqual({'copy': [], 'drop': [], 'active': None}, state)
+        self.assertEqual({'copy': [], 'drop': [], 'start': [],
+                          'active': None}, state)
         self.assertEqual([('GET', self.path(self.image_id)),
                           ('DELETE', '/v2/stores/old/%s' % self.image_id)],
                          self.sent())
@@ -335,8 +382,8 @@ class StoresTest(CallsTestCase):
     def test_copy_first_then_removal_then_deactivation(self):
         state = calls.write(self.client, self.image_id, changes(
             stores=(['fast'], ['old']), active=False))
-        self.assertEqual({'copy': ['fast'], 'drop': ['old'], 'active': False,
-                          'deactivate': True}, state)
+        self.assertEqual({'copy': ['fast'], 'drop': ['old'], 'start': [],
+                          'active': False, 'deactivate': True}, state)
         self.assertEqual({'method': {'name': 'copy-image'},
                           'stores': ['fast'],
                           'all_stores_must_succeed': False},
@@ -353,6 +400,49 @@ class StoresTest(CallsTestCase):
         image = self.glance.images[self.image_id]
         self.assertEqual(('local,fast', 'deactivated'),
                          (image['stores'], image['status']))
+
+    def test_a_copy_glance_runs_is_waited_for_not_started_again(self):
+        # An update whose engine died started copying to "fast"; the next
+        # update adds the same store while Glance's task still copies.
+        self.glance.images[self.image_id].update(
+            os_glance_import_task='t1', os_glance_importing_to_stores='fast')
+        state = calls.write(self.client, self.image_id, changes(
+            stores=(['fast'], [])))
+        self.assertEqual([], self.glance.sent('POST'))
+        self.assertFalse(calls.finish_update(self.client, self.image_id,
+                                             state))
+        self.glance.images[self.image_id].update(
+            stores='local,old,fast', os_glance_import_task='',
+            os_glance_importing_to_stores='')
+        self.assertTrue(calls.finish_update(self.client, self.image_id,
+                                            state))
+        self.assertEqual([], self.glance.sent('POST'))
+
+    def test_a_copy_waits_for_the_task_that_holds_the_image(self):
+        # Glance copies to "fast" (an earlier update); this one also wants
+        # "slow", which Glance refuses to start while its task runs.
+        self.glance.images[self.image_id].update(
+            os_glance_import_task='t1', os_glance_importing_to_stores='fast')
+        state = calls.write(self.client, self.image_id, changes(
+            stores=(['fast', 'slow'], [])))
+        self.assertEqual([], self.glance.sent('POST'))
+        self.assertEqual(['slow'], state['start'])
+        self.assertFalse(calls.finish_update(self.client, self.image_id,
+                                             state))
+        self.assertEqual([], self.glance.sent('POST'))
+        self.glance.images[self.image_id].update(
+            stores='local,old,fast', os_glance_import_task='',
+            os_glance_importing_to_stores='')
+        self.assertFalse(calls.finish_update(self.client, self.image_id,
+                                             state))
+        self.assertEqual([{'method': {'name': 'copy-image'},
+                           'stores': ['slow'],
+                           'all_stores_must_succeed': False}],
+                         [b for _m, _p, b in self.glance.sent('POST')])
+        self.glance.images[self.image_id].update(stores='local,old,fast,slow')
+        self.assertTrue(calls.finish_update(self.client, self.image_id,
+                                            state))
+        self.assertEqual(1, len(self.glance.sent('POST')))
 
     def test_failed_copy_removes_nothing(self):
         state = calls.write(self.client, self.image_id, changes(

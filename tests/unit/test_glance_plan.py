@@ -62,6 +62,43 @@ class CreateTest(testtools.TestCase):
         body = plan.create_body(props(id='1234', owner='p1'))
         self.assertEqual(('1234', 'p1'), (body['id'], body['owner']))
 
+    def test_create_body_with_the_chosen_id(self):
+        self.assertEqual('chosen', plan.create_body(PROPS, 'chosen')['id'])
+        self.assertEqual('1234', plan.create_body(props(id='1234'),
+                                                  '1234')['id'])
+
+    def test_own_id(self):
+        self.assertFalse(plan.own_id(PROPS, 'chosen'))
+        self.assertTrue(plan.own_id(props(id='1234'), '1234'))
+        self.assertFalse(plan.own_id(props(id='1234'), 'chosen'))
+
+    def test_an_image_with_the_templates_id_is_ours_only_if_it_matches(self):
+        image = {'id': '1234', 'owner': 'p1', 'name': 'img',
+                 'architecture': 'x86_64', 'e': 'E', 'a': '1', 'n': '5',
+                 'b': 'True', 'injected': 'x', 'status': 'queued'}
+        mine = props(id='1234')
+        self.assertIsNone(plan.not_ours(image, mine, 'p1'))
+        self.assertIn('belongs to project p2, not p1',
+                      plan.not_ours(dict(image, owner='p2'), mine, 'p1'))
+        self.assertIsNone(plan.not_ours(dict(image, owner='p2'),
+                                        props(id='1234', owner='p2'), 'p1'))
+        self.assertIn("named 'other'",
+                      plan.not_ours(dict(image, name='other'), mine, 'p1'))
+        self.assertIn("properties 'a', 'e'", plan.not_ours(
+            dict(image, a='2', e='x'), mine, 'p1'))
+
+    def test_unfinished_create_message(self):
+        self.assertEqual(
+            'The create of image i1 did not complete (Glance has no image '
+            'with that id yet); a stack update resumes it in place.',
+            plan.unfinished_create('i1', None, False))
+        msg = plan.unfinished_create('i1', {
+            'status': 'queued', 'os_glance_import_task': 't'}, False)
+        self.assertIn('(the image is queued, with an import running)', msg)
+        self.assertIn('a stack update replaces it (a new image)',
+                      plan.unfinished_create('i1', {'status': 'killed'},
+                                             True))
+
     def test_location_and_members_are_not_attributes(self):
         body = plan.create_body(props(members=['p2']))
         self.assertNotIn('location', body)

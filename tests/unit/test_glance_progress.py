@@ -104,3 +104,33 @@ class CopyTest(testtools.TestCase):
         self.assertIn("could not copy image i1 to store(s) 'fast' (Glance "
                       "reports the failed stores in os_glance_failed_import: "
                       "fast). The image is unchanged in 'local'", str(exc))
+
+
+class ResumeTest(testtools.TestCase):
+    """The next operation after a heat-engine died during a create."""
+
+    def test_resume_step(self):
+        step = progress.resume_step
+        # No image yet: the POST never reached Glance.
+        self.assertEqual(progress.POST, step(None, False))
+        # POSTed, no import ever started.
+        self.assertEqual(progress.IMPORT, step(QUEUED, False))
+        # An import runs, or the data is in: never imported again.
+        for image in (IMPORTING, ACTIVE_LOCKED, ACTIVE, DEACTIVATED,
+                      PARTIAL):
+            self.assertEqual(progress.FINISH, step(image, True), image)
+        # A failed import: a new image, unless the id is the template's.
+        self.assertEqual(progress.REPLACE, step(FAILED, True))
+        self.assertEqual(progress.REPLACE, step(QUEUED, True))
+        self.assertEqual(progress.IMPORT, step(FAILED, True, own_id=True))
+        # A killed image can get no data.
+        for own_id in (False, True):
+            self.assertEqual(progress.REPLACE, step(KILLED, True, own_id))
+
+    def test_data_step(self):
+        for image in (IMPORTING, ACTIVE_LOCKED):
+            self.assertEqual(progress.DATA_WAIT, progress.data_step(image))
+        for image in (ACTIVE, DEACTIVATED, PARTIAL):
+            self.assertEqual(progress.DATA_READY, progress.data_step(image))
+        for image in (QUEUED, FAILED, KILLED):
+            self.assertEqual(progress.DATA_FAILED, progress.data_step(image))
