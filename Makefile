@@ -32,9 +32,14 @@ docs: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/run.py $(BENCH_ARGS)
 
-# Benchmarks through the mini-cloud's services: heat-api, heat-engine
-# (convergence, 2 workers), RabbitMQ, MariaDB (doc/benchmarks.rst); e.g.
+# Benchmarks through the mini-cloud's services: heat-api, two heat-engine
+# services (convergence, 2 workers each), RabbitMQ, MariaDB
+# (doc/source/benchmarks.rst): stacks of images side by side and under a
+# common root, and one stack updated 50 times in a row with and without
+# the engine thread remedy (doc/source/operators-engines.rst). The full
+# run takes about 45 minutes on 2 cores; e.g.
 # make bench-services BENCH_ARGS=--quick
+# make bench-services BENCH_ARGS='--only long_lived'
 .PHONY: bench-services
 bench-services: $(STAMP)
 	tools/setup-system.sh

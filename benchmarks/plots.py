@@ -27,6 +27,7 @@ import io
 import math
 import os
 
+from benchmarks.cloud import longlived
 from benchmarks.cloud import scenarios as cloud_scenarios
 from benchmarks import common
 from benchmarks.inprocess import report as inprocess_report
@@ -155,13 +156,14 @@ def _request_bar(record):
 def stack_series(results):
     """Update time by number of images: ``[(variant, title, [(N, s)])]``.
 
-    From the services' stack of images, and, at one image, from the
-    one-image variants of :data:`ONE_IMAGE_POINTS`.
+    From the services' stacks of images, at each size measured, and, at
+    one image, from the one-image variants of :data:`ONE_IMAGE_POINTS`.
     """
     fleet = results['fleet']
-    variants = fleet['variants']
-    check_series('stack of images', list(variants),
-                 [v for v, _t in cloud_scenarios.FLEET])
+    expected = [v for v, _t in cloud_scenarios.FLEET]
+    for record in fleet['sizes']:
+        check_series('stack of %d images' % record['images'],
+                     list(record['variants']), expected)
     one = results.get('one_image')
     if one:
         check_series('one image', list(one['variants']),
@@ -172,8 +174,33 @@ def stack_series(results):
         if one and variant in ONE_IMAGE_POINTS:
             points.append((1, one['variants'][ONE_IMAGE_POINTS[variant]]
                            ['wall_s']))
-        points.append((fleet['images'], variants[variant]['wall_s']))
+        points += [(record['images'], record['variants'][variant]['wall_s'])
+                   for record in fleet['sizes']]
         series.append((variant, title, points))
+    return series
+
+
+def long_lived_series(results):
+    """Each update in a row: ``[(run, title, points, retry)]``.
+
+    ``points`` are ``(update number, seconds, status, events so far)``;
+    ``retry`` is the update sent again after restarting heat-engine,
+    ``(update number, seconds, status)``, or None.
+    """
+    record = results['long_lived']
+    check_series('updates in a row', list(record['runs']),
+                 [name for name, _on, _t in longlived.RUNS])
+    series = []
+    for name, _on, title in longlived.RUNS:
+        run = record['runs'][name]
+        points = [(number, update['wall_s'], update['status'],
+                   update['events'])
+                  for number, update in enumerate(run['updates'], 1)]
+        after = run.get('after_restart')
+        retry = None
+        if after is not None:
+            retry = (len(points), after['wall_s'], after['status'])
+        series.append((name, title, points, retry))
     return series
 
 
@@ -321,10 +348,13 @@ def draw_stack(results):
     walls = [wall for _v, _t, points in series for _n, wall in points]
     # Headroom above the points for the legend.
     low, high = min(walls) / 2, max(walls) * 8
-    for i, (_variant, title, points) in enumerate(series):
+    for i, (variant, title, points) in enumerate(series):
         style = _style(i)
+        # The stacks whose images hang from one common root: dashed.
+        dashed = cloud_scenarios.ON_SHAPE[variant] == 'common_root'
         ax.plot([p[0] for p in points], [p[1] for p in points],
-                label=title, linewidth=2, markersize=7, **style)
+                label=title, linewidth=2, markersize=7,
+                linestyle='--' if dashed else '-', **style)
     # The figures right of their points, apart where they are close.
     counts = sorted(set(n for _v, _t, points in series for n, _w in points))
     for n in counts:
@@ -345,12 +375,86 @@ def draw_stack(results):
         axis.set_major_formatter(ticker.FuncFormatter(
             lambda v, _pos: '%g' % v))
     ax.xaxis.set_minor_locator(ticker.NullLocator())
-    ax.set_xlabel('images in the stack (side by side, %d properties '
-                  'each; log scale)' % fleet['n_properties'])
+    ax.set_xlabel('images in the stack (%d properties each; log scale)'
+                  % fleet['n_properties'])
     ax.set_ylabel('seconds until done, median (log scale)')
     ax.set_title('Every image of a stack changes, through heat-api and '
                  'heat-engine (convergence)', fontsize=10)
     ax.legend(loc='upper left')
+    return _svg(fig)
+
+
+def draw_long_lived(results):
+    record = results['long_lived']
+    series = long_lived_series(results)
+    fig, ax = _figure(7, 4.6)
+    events = ax.twinx()
+    events.spines['right'].set_visible(True)
+    events.grid(False)
+    # The seconds in the lower part of the plot; the events per worker
+    # reach the limit near its top.
+    top = max(p[1] for _n, _t, points, _r in series for p in points)
+    ax.set_ylim(0, top * 2.6)
+    longest = max((points for _n, _t, points, _r in series), key=len)
+    per_worker = [p[3] / float(record['workers']) for p in longest]
+    events.set_ylim(0, max(per_worker + [longlived.HEAT_LIMIT]) * 1.1)
+    label_box = {'boxstyle': 'round,pad=0.2', 'facecolor': 'white',
+                 'edgecolor': 'none', 'alpha': 0.9}
+    arrow = {'arrowstyle': '-', 'linewidth': 0.6}
+    for i, (_name, title, points, retry) in enumerate(series):
+        style = _style(i)
+        done = [p for p in points if p[2] == 'UPDATE_COMPLETE']
+        ax.plot([p[0] for p in done], [p[1] for p in done], label=title,
+                linewidth=1.5, markersize=4, **style)
+        for number, wall, status, _events in points:
+            if status == 'UPDATE_COMPLETE':
+                continue
+            ax.plot([number], [wall], marker='X', markersize=11,
+                    linestyle='none', color=style['color'])
+            if status == 'refused':
+                what = ('update %d: refused by heat-api (500), an '
+                        'engine\nlogged "%s"' % (
+                            number, longlived.LIMIT_MESSAGE))
+            else:
+                what = ('update %d: %s, still IN_PROGRESS %d s after\nan '
+                        'engine logged "%s"' % (number, status,
+                                                record['stuck_after_s'],
+                                                longlived.LIMIT_MESSAGE))
+            ax.annotate(
+                what,
+                (number, wall), xytext=(0.03, 0.03),
+                textcoords='axes fraction', fontsize=8,
+                color=style['color'], bbox=label_box,
+                arrowprops=dict(arrow, color=style['color']))
+        if retry is not None:
+            number, wall, status = retry
+            ax.plot([number], [wall], marker='*', markersize=13,
+                    linestyle='none', color=style['color'])
+            ax.annotate('the same update, after restarting heat-engine: '
+                        '%s' % status, (number, wall), xytext=(0.03, 0.16),
+                        textcoords='axes fraction', fontsize=8,
+                        color=style['color'], bbox=label_box,
+                        arrowprops=dict(arrow, color=style['color']))
+    # Events stored so far, over the workers: both runs store as many.
+    events.plot([p[0] for p in longest], per_worker,
+                color='#777777', linewidth=1, linestyle=':',
+                label='events stored / %d workers (right axis)' %
+                record['workers'])
+    events.axhline(longlived.HEAT_LIMIT, color='#777777', linewidth=1,
+                   linestyle='--', label='Heat\'s limit: %d threads in the '
+                   'group of a stack (right axis)' % longlived.HEAT_LIMIT)
+    events.set_ylabel('events per engine worker, on average')
+    ax.set_xlim(0, record['updates'] + 1)
+    ax.set_xlabel('update in a row (a stack of %d images under a common '
+                  'root)' % record['images'])
+    ax.set_ylabel('seconds until UPDATE_COMPLETE')
+    ax.set_title('One stack updated again and again through heat-api '
+                 '(%d heat-engines, %d workers)' % (
+                     record['engines'], record['workers']), fontsize=10)
+    handles, labels = ax.get_legend_handles_labels()
+    more, more_labels = events.get_legend_handles_labels()
+    ax.legend(handles + more, labels + more_labels, loc='upper left',
+              fontsize=8)
     return _svg(fig)
 
 
@@ -361,6 +465,7 @@ PLOTS = {
     'benchmark-in-place-vs-replacement': ('inprocess', draw_sizes),
     'benchmark-requests-per-operation': ('inprocess', draw_requests),
     'benchmark-stack-of-images': ('services', draw_stack),
+    'benchmark-updates-in-a-row': ('services', draw_long_lived),
 }
 
 #: The section of the results each plot is drawn from.
@@ -368,6 +473,7 @@ SECTIONS = {
     'benchmark-in-place-vs-replacement': 'in_place_vs_replacement',
     'benchmark-requests-per-operation': 'requests',
     'benchmark-stack-of-images': 'fleet',
+    'benchmark-updates-in-a-row': 'long_lived',
 }
 
 

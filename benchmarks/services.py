@@ -18,11 +18,14 @@ Usage (from the top of the repository; ``make bench-services``)::
     .venv/bin/python benchmarks/services.py --report F.json [--rst]
 
 The cloud of the mini-cloud test tier (:mod:`tests.minicloud.cloud`:
-Keystone, Glance, heat-api, heat-engine with the convergence engine and
-two workers, RabbitMQ, MariaDB, all on 127.0.0.1) is started for the run
-and stopped after it. Everything is driven as the ``demo`` member, as a
-user would: the ``openstack`` command, python-heatclient and openstacksdk.
-What is measured: :mod:`benchmarks.cloud.scenarios`; how:
+Keystone, Glance, heat-api, two heat-engine services with the convergence
+engine and two workers each, RabbitMQ, MariaDB, all on 127.0.0.1) is
+started for the run and stopped after it. Everything is driven as the
+``demo`` member, as a user would: the ``openstack`` command,
+python-heatclient and openstacksdk.
+What is measured: :mod:`benchmarks.cloud.scenarios` and
+:mod:`benchmarks.cloud.longlived` (many updates in a row, with and without
+the engine thread group remedy); how:
 :mod:`benchmarks.cloud.probe`. The command line is :mod:`benchmarks.cli`'s.
 See doc/source/benchmarks.rst.
 """
@@ -33,11 +36,11 @@ import time
 
 PROG = 'benchmarks/services.py'
 TITLE = 'Benchmarks through the services'
-DESCRIPTION = ('Benchmark OS::Glance::Image through heat-api, heat-engine '
-               '(convergence, 2 workers), RabbitMQ, MariaDB, Keystone and '
-               'Glance on 127.0.0.1.')
+DESCRIPTION = ('Benchmark OS::Glance::Image through heat-api, two '
+               'heat-engine services (convergence, 2 workers each), '
+               'RabbitMQ, MariaDB, Keystone and Glance on 127.0.0.1.')
 MODE_HELP = {
-    'quick': 'a stack of 10 images, fewer runs',
+    'quick': 'stacks of 10 images, fewer runs and updates',
     'smoke': '3 images, one run each: checks that the benchmark still '
              'works',
 }
@@ -47,16 +50,24 @@ OUTPUT = 'services-%s.json'
 VERSIONS = (('heat', 'openstack-heat'), ('glance', 'glance'),
             (None, 'mariadb'))
 
+#: ``long_lived_updates``: the updates in a row of each run of
+#: ``long_lived``. Each update of a stack of 50 images stores 102 events,
+#: spread over the 4 engine workers: without the remedy the first worker
+#: reaches Heat's limit (1000) after about 40 updates, so only the full
+#: mode gets there.
 MODES = {
-    'full': {'one_reps': 5, 'fleet_images': 50, 'fleet_reps': 3,
-             'n_properties': 10, 'size_kib': 1024},
-    'quick': {'one_reps': 3, 'fleet_images': 10, 'fleet_reps': 2,
-              'n_properties': 10, 'size_kib': 256},
-    'smoke': {'one_reps': 1, 'fleet_images': 3, 'fleet_reps': 1,
-              'n_properties': 3, 'size_kib': 64},
+    'full': {'one_reps': 5, 'fleet_sizes': [10, 25, 50], 'fleet_reps': 3,
+             'n_properties': 10, 'size_kib': 1024,
+             'long_lived_images': 50, 'long_lived_updates': 50},
+    'quick': {'one_reps': 3, 'fleet_sizes': [10], 'fleet_reps': 2,
+              'n_properties': 10, 'size_kib': 256,
+              'long_lived_images': 10, 'long_lived_updates': 5},
+    'smoke': {'one_reps': 1, 'fleet_sizes': [3], 'fleet_reps': 1,
+              'n_properties': 3, 'size_kib': 64,
+              'long_lived_images': 3, 'long_lived_updates': 2},
 }
 
-SECTIONS = ('one_image', 'fleet')
+SECTIONS = ('one_image', 'fleet', 'long_lived')
 
 #: Versions of what the cloud runs, beyond the machine's usual list.
 PACKAGES = ('keystone', 'python-heatclient', 'python-openstackclient',
@@ -69,6 +80,7 @@ COMMANDS = (('mariadb', ['/usr/sbin/mariadbd', '--version']),
 def run(mode, sections, output, log=print):
     """Start the cloud, run the sections of ``mode``, stop the cloud."""
     from benchmarks.cloud import clients as cloud_clients
+    from benchmarks.cloud import longlived
     from benchmarks.cloud import scenarios
     from benchmarks import machine
     from benchmarks import results as results_file
@@ -79,11 +91,16 @@ def run(mode, sections, output, log=print):
     results = results_file.new(
         mode, dict(settings, poll_s=scenarios.POLL_S),
         machine.describe(PACKAGES, COMMANDS),
-        cloud={'heat_engine_workers': 2, 'convergence_engine': True,
-               'database': 'MariaDB (private instance)',
-               'messaging': 'RabbitMQ'},
         load_average_start=list(os.getloadavg()))
     cloud = minicloud.MiniCloud()
+    results['cloud'] = {
+        'heat_engines': len(cloud.engines),
+        'heat_engine_workers': (len(cloud.engines) *
+                                cloud.heat.workers_per_engine),
+        'convergence_engine': True,
+        'prune_finished_engine_threads': cloud.heat.prune_engine_threads,
+        'database': 'MariaDB (private instance)',
+        'messaging': 'RabbitMQ'}
     try:
         wall0 = time.perf_counter()
         cloud.start()
@@ -92,7 +109,8 @@ def run(mode, sections, output, log=print):
         clients = cloud_clients.Clients(cloud)
         steps = [(name, name, lambda fn=fn: fn(cloud, clients, settings, log))
                  for name, fn in (('one_image', scenarios.one_image),
-                                  ('fleet', scenarios.fleet))]
+                                  ('fleet', scenarios.fleet),
+                                  ('long_lived', longlived.long_lived))]
         results_file.run_sections(results, steps, sections, output, log)
     finally:
         cloud.destroy()

@@ -39,8 +39,12 @@ from heat_glance_props import opts
 
 LOG = logging.getLogger(__name__)
 
-#: What apply() found and did, once per process: None (not run yet),
-#: 'disabled', 'not-needed' or 'applied'.
+#: How many threads a group of Heat's takes (oslo.service's default
+#: thread_pool_size, which Heat does not change).
+MAX_THREADS = 1000
+
+#: What apply() found and did, once per process: empty (not run yet),
+#: 'disabled', 'not-needed', 'applied' or 'failed'.
 _state = []
 _lock = threading.Lock()
 
@@ -93,7 +97,8 @@ def apply(conf=None):
     """Apply the remedy when it is enabled and the running Heat needs it.
 
     Logs once per process what it did. Returns ``'disabled'``,
-    ``'not-needed'`` or ``'applied'``.
+    ``'not-needed'``, ``'applied'`` or, should the probe still find the
+    defect after the change, ``'failed'``.
     """
     with _lock:
         if _state:
@@ -106,22 +111,32 @@ def apply(conf=None):
         # Heat releases before 25.0.0 use oslo.service's (eventlet) group
         # as it is, which drops finished threads.
         group_class = vars(service).get('ThreadGroup')
-        if group_class is not None and has_defect(group_class):
-            patch(group_class)
-            _state.append('applied')
-            LOG.warning(
-                'heat-glance-props: this heat-engine keeps the finished '
-                'threads of each stack\'s thread group and refuses new '
-                'ones after %(max)d ("Maximum number of threads reached"); '
-                'as [glance_properties] prune_finished_engine_threads '
-                'asks, %(cls)s.add_thread now drops finished threads '
-                'first.', {'max': 1000,
-                           'cls': '%s.%s' % (group_class.__module__,
-                                             group_class.__name__)})
-        else:
+        if group_class is None or not has_defect(group_class):
             _state.append('not-needed')
             LOG.info('heat-glance-props: [glance_properties] '
                      'prune_finished_engine_threads is set, but this '
                      'heat-engine\'s thread groups drop finished threads '
                      'themselves; nothing was changed.')
+            return _state[0]
+        name = '%s.%s' % (group_class.__module__, group_class.__name__)
+        patch(group_class)
+        # The same probe again: the remedy took, or it says it did not.
+        if has_defect(group_class):
+            _state.append('failed')
+            LOG.error('heat-glance-props: [glance_properties] '
+                      'prune_finished_engine_threads could not change '
+                      '%(cls)s: its groups still refuse new threads once '
+                      'they hold %(max)d finished ones ("Maximum number '
+                      'of threads reached"); restart heat-engine when a '
+                      'stack gets stuck.', {'cls': name, 'max': MAX_THREADS})
+            return _state[0]
+        _state.append('applied')
+        LOG.warning(
+            'heat-glance-props: this heat-engine keeps the finished '
+            'threads of each stack\'s thread group and refuses new ones '
+            'after %(max)d ("Maximum number of threads reached"); as '
+            '[glance_properties] prune_finished_engine_threads asks, '
+            '%(cls)s.add_thread now drops finished threads first '
+            '(checked: a group takes new threads after its finished '
+            'ones).', {'max': MAX_THREADS, 'cls': name})
         return _state[0]

@@ -21,9 +21,15 @@ Two comparisons, their variants alternating (A B C, C B A, ...):
     image set --property``, and openstacksdk ``update_image_properties``
     and ``image.update_image``.
 ``fleet``
-    Every property of every image of a stack of many images (side by side,
-    no ``depends_on``) changes: in place, by replacement (a new
-    ``image_url``), and as a loop of openstacksdk calls, one per image.
+    Every property of every image of a stack of many images changes, at
+    several stack sizes: in place and by replacement (a new
+    ``image_url``), each on a stack whose images are side by side (no
+    ``depends_on``: every image is a leaf of Heat's graph) and on one whose
+    images all hang from one common root (an ``OS::Heat::None``), and as a
+    loop of openstacksdk calls, one per image.
+
+The run of many updates in a row (the engine thread groups) is
+:mod:`benchmarks.cloud.longlived`.
 
 Each change sets new values and is checked afterwards (the properties in
 Glance, the image ids kept or all new), outside the timing.
@@ -49,18 +55,34 @@ ONE_IMAGE = (
      'openstacksdk get_image + update_image_properties'),
     ('sdk_update_image', 'openstacksdk image.update_image (by id)'),
 )
-#: Every update of the 50-image stack adds about 100 resource events,
-#: and heat-engine 27.0.1 keeps a finished thread per event in the
-#: stack's thread group, up to 1000 per worker: past that, every resource
-#: of the stack fails with "Maximum number of threads reached" and the
-#: stack stays IN_PROGRESS (see doc/source/benchmarks.rst). The full mode
-#: stays under that on its one stack: three variants, three runs each.
+#: Each update of a stack of 50 images adds about 100 resource events,
+#: and heat-engine 25 to 27 keep a finished thread per event in the
+#: stack's thread group of the engine worker, up to 1000: the cloud runs
+#: with the plugin's remedy on (prune_finished_engine_threads), or these
+#: runs would stop there (doc/source/operators-engines.rst).
 FLEET = (
-    ('in_place', 'stack update, in place'),
-    ('replacement', 'stack update, replacement (new image_url)'),
+    ('in_place', 'stack update, in place (side by side)'),
+    ('replacement', 'stack update, replacement (side by side)'),
+    ('root_in_place', 'stack update, in place (common root)'),
+    ('root_replacement', 'stack update, replacement (common root)'),
     ('sdk_loop', 'loop of openstacksdk get_image + '
                  'update_image_properties'),
 )
+
+#: The shapes of the stacks of images: ``(name, shape of
+#: benchmarks.templates, title)``.
+SHAPES = (
+    ('side_by_side', 'side_by_side', 'side by side'),
+    ('common_root', 'fan_out', 'common root'),
+)
+
+#: The variants measured on each shape's stack (``sdk_loop`` changes the
+#: images of the side-by-side stack).
+ON_SHAPE = {
+    'in_place': 'side_by_side', 'replacement': 'side_by_side',
+    'root_in_place': 'common_root', 'root_replacement': 'common_root',
+    'sdk_loop': 'side_by_side',
+}
 
 
 def _stack(count, n, value, prefix, shape='side_by_side'):
@@ -169,26 +191,66 @@ def one_image(cloud, clients, settings, log):
 
 # 2. A stack of many images -------------------------------------------------
 
+class _Stack(object):
+    """One stack of ``count`` images of one shape, and what it holds."""
+
+    def __init__(self, clients, count, n, shape, poll):
+        self.clients = clients
+        self.count = count
+        self.n = n
+        self.shape = shape
+        self.poll = poll
+        self.url = None
+        self.stack_id = None
+
+    def template(self, value):
+        return _stack(self.count, self.n, value, 'bench-svc', self.shape)
+
+    def create(self, url, value):
+        name = 'bench-fleet-%s' % uuid.uuid4().hex[:6]
+        self.url = url
+        self.stack_id = self.clients.create_stack(
+            name, self.template(value), url, self.poll)
+        if len(self.image_ids()) != self.count:
+            common.fail('the stack has %d images, not %d',
+                        len(self.image_ids()), self.count)
+
+    def update(self, value, url):
+        self.clients.update_stack(self.stack_id, self.template(value), url,
+                                  self.poll)
+        self.url = url
+
+    def delete(self):
+        self.clients.delete_stack(self.stack_id, self.poll)
+
+    def image_ids(self):
+        return self.clients.image_ids(self.stack_id)
+
+
 def fleet(cloud, clients, settings, log):
-    count = settings['fleet_images']
+    n = settings['n_properties']
+    sizes = []
+    for count in settings['fleet_sizes']:
+        log('  %d images' % count)
+        sizes.append(_fleet_size(cloud, clients, settings, count))
+    return {'n_properties': n, 'size_kib': settings['size_kib'],
+            'reps': settings['fleet_reps'], 'sizes': sizes}
+
+
+def _fleet_size(cloud, clients, settings, count):
+    """The variants of :data:`FLEET` on stacks of ``count`` images."""
     n = settings['n_properties']
     poll = POLL_S['fleet']
     data = os.urandom(settings['size_kib'] * 1024)
     urls = [cloud.data.add('bench-fleet-a-%s' % uuid.uuid4().hex[:8], data),
             cloud.data.add('bench-fleet-b-%s' % uuid.uuid4().hex[:8], data)]
-    state = {'round': 0, 'url': urls[0], 'value': 'v0'}
-    name = 'bench-fleet-%s' % uuid.uuid4().hex[:6]
-
-    def tmpl(value, shape='side_by_side'):
-        return _stack(count, n, value, 'bench-svc', shape)
-
-    stack_box = []
-    create = probe.measured(cloud, lambda: stack_box.append(
-        clients.create_stack(name, tmpl('v0'), state['url'], poll)))
-    stack_id = stack_box[0]
-    ids = clients.image_ids(stack_id)
-    if len(ids) != count:
-        common.fail('the stack has %d images, not %d', len(ids), count)
+    state = {'round': 0}
+    stacks = dict((name, _Stack(clients, count, n, shape, poll))
+                  for name, shape, _title in SHAPES)
+    create = {}
+    for name, _shape, _title in SHAPES:
+        create[name] = probe.measured(
+            cloud, lambda s=stacks[name]: s.create(urls[0], 'v0'))
 
     def check_all(image_ids, value):
         want = common.props(n, value)
@@ -198,35 +260,32 @@ def fleet(cloud, clients, settings, log):
 
     def next_value():
         state['round'] += 1
-        state['value'] = 'r%d' % state['round']
-        return state['value']
+        return 'r%d' % state['round']
 
-    def in_place(shape):
+    def in_place(stack):
         value = next_value()
-        before = clients.image_ids(stack_id)
-        sample = probe.measured(cloud, lambda: clients.update_stack(
-            stack_id, tmpl(value, shape), state['url'], poll))
-        if clients.image_ids(stack_id) != before:
+        before = stack.image_ids()
+        sample = probe.measured(cloud, lambda: stack.update(value,
+                                                            stack.url))
+        if stack.image_ids() != before:
             common.fail('an in-place update replaced images')
         check_all(before.values(), value)
         return sample
 
-    def replacement(shape):
+    def replacement(stack):
         value = next_value()
-        url = urls[1] if state['url'] == urls[0] else urls[0]
-        before = set(clients.image_ids(stack_id).values())
-        sample = probe.measured(cloud, lambda: clients.update_stack(
-            stack_id, tmpl(value, shape), url, poll))
-        state['url'] = url
-        after = clients.image_ids(stack_id)
+        url = urls[1] if stack.url == urls[0] else urls[0]
+        before = set(stack.image_ids().values())
+        sample = probe.measured(cloud, lambda: stack.update(value, url))
+        after = stack.image_ids()
         if before & set(after.values()):
             common.fail('a location change kept some images')
         check_all(after.values(), value)
         return sample
 
-    def sdk_loop():
+    def sdk_loop(stack):
         value = next_value()
-        image_ids = list(clients.image_ids(stack_id).values())
+        image_ids = list(stack.image_ids().values())
         sdk = clients.sdk
 
         def loop():
@@ -238,14 +297,14 @@ def fleet(cloud, clients, settings, log):
         check_all(image_ids, value)
         return sample
 
-    fns = {'in_place': lambda: in_place('side_by_side'),
-           'replacement': lambda: replacement('side_by_side'),
+    how = {'in_place': in_place, 'replacement': replacement,
+           'root_in_place': in_place, 'root_replacement': replacement,
            'sdk_loop': sdk_loop}
     runs = common.alternate(
-        [(variant, fns[variant]) for variant, _title in FLEET],
-        settings['fleet_reps'])
-    delete = probe.measured(cloud,
-                            lambda: clients.delete_stack(stack_id, poll))
-    return {'images': count, 'n_properties': n,
-            'size_kib': settings['size_kib'], 'reps': settings['fleet_reps'],
-            'create': create, 'delete': delete, 'variants': _variants(runs)}
+        [(variant, lambda v=variant: how[v](stacks[ON_SHAPE[v]]))
+         for variant, _title in FLEET], settings['fleet_reps'])
+    delete = {}
+    for name, _shape, _title in SHAPES:
+        delete[name] = probe.measured(cloud, stacks[name].delete)
+    return {'images': count, 'create': create, 'delete': delete,
+            'variants': _variants(runs)}

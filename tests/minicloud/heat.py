@@ -19,6 +19,7 @@ with the plugin loaded through ``plugin_dirs`` = the output of
 """
 
 import os
+import re
 import secrets
 import signal
 import sys
@@ -31,6 +32,12 @@ from tests.minicloud import common
 #: worker processes each runs (``num_engine_workers``).
 ENGINE_HOSTS = ('engine-1', 'engine-2')
 WORKERS_PER_ENGINE = 2
+
+#: The plugin's remedy for the thread groups of heat-engine 25 to 27
+#: (doc/source/operators-engines.rst): on, as operators of those releases
+#: should run it.
+PRUNE_ENGINE_THREADS = True
+_PRUNE_OPTION = 'prune_finished_engine_threads = %s'
 
 _CONF = """\
 [DEFAULT]
@@ -232,9 +239,13 @@ class Heat(common.Service):
 
     def __init__(self, procs, mariadb, keystone, rabbitmq, debug=False,
                  engine_hosts=ENGINE_HOSTS,
-                 workers_per_engine=WORKERS_PER_ENGINE):
+                 workers_per_engine=WORKERS_PER_ENGINE,
+                 prune_engine_threads=PRUNE_ENGINE_THREADS):
         super(Heat, self).__init__(procs, mariadb, keystone)
         self.rabbitmq = rabbitmq
+        #: ``[glance_properties] prune_finished_engine_threads`` in
+        #: heat.conf (:meth:`set_prune_engine_threads`).
+        self.prune_engine_threads = prune_engine_threads
         self.debug = debug
         self.workers_per_engine = workers_per_engine
         self.port = common.free_port()
@@ -273,6 +284,8 @@ class Heat(common.Service):
                 'keystone': self.keystone.url,
                 'password': passwords['heat']})
             f.write(self.keystone.authtoken('heat'))
+            f.write('\n[glance_properties]\n%s\n' % (
+                _PRUNE_OPTION % str(self.prune_engine_threads).lower()))
         self.procs.run([common.venv_bin('heat-manage'), '--config-file',
                         self.conf, 'db_sync'], self.env())
 
@@ -296,6 +309,23 @@ class Heat(common.Service):
             engine.spawn()
         for engine in stopped:
             engine.wait()
+
+    def set_prune_engine_threads(self, enabled):
+        """Turn the thread group remedy on or off in heat.conf.
+
+        Like an operator's change of heat.conf: an engine reads it when it
+        (re)starts.
+        """
+        with open(self.conf) as f:
+            text = f.read()
+        text, found = re.subn('(?m)^%s$' % (_PRUNE_OPTION % r'\w+'),
+                              _PRUNE_OPTION % str(enabled).lower(), text)
+        if found != 1:
+            raise common.CloudError('%s: no prune_finished_engine_threads'
+                                    % self.conf)
+        with open(self.conf, 'w') as f:
+            f.write(text)
+        self.prune_engine_threads = enabled
 
     def register_in_keystone(self, ks, roles):
         # Heat's stack user domain and its admin (heat-keystone-setup-domain

@@ -27,6 +27,7 @@ from xml.etree import ElementTree
 import fixtures
 import testtools
 
+from benchmarks.cloud import longlived
 from benchmarks.cloud import scenarios as cloud_scenarios
 from benchmarks.inprocess import report as inprocess_report
 from benchmarks import plots
@@ -95,6 +96,9 @@ class CommittedJsonTest(testtools.TestCase):
         stack = text('benchmark-stack-of-images')
         for _variant, title in cloud_scenarios.FLEET:
             self.assertIn(title, stack)
+        in_a_row = text('benchmark-updates-in-a-row')
+        for _run, _on, title in longlived.RUNS:
+            self.assertIn(title, in_a_row)
 
     def test_svg_is_the_same_for_the_same_data(self):
         # Drawn twice, byte for byte the same: no date, no random ids.
@@ -110,16 +114,37 @@ class CommittedJsonTest(testtools.TestCase):
         services = _committed('services')
         series = dict((v, points) for v, _t, points in
                       plots.stack_series(services))
-        images = services['fleet']['images']
-        variants = services['fleet']['variants']
+        sizes = services['fleet']['sizes']
+        # Several sizes: a curve, not a segment.
+        self.assertGreaterEqual(len(sizes), 3)
         for variant, _title in cloud_scenarios.FLEET:
-            self.assertEqual((images, variants[variant]['wall_s']),
-                             series[variant][-1])
+            self.assertEqual(
+                [(size['images'], size['variants'][variant]['wall_s'])
+                 for size in sizes], series[variant][-len(sizes):])
         # At one image: the one-image section's same calls.
         one = services['one_image']['variants']
         for variant, one_variant in plots.ONE_IMAGE_POINTS.items():
             self.assertEqual((1, one[one_variant]['wall_s']),
                              series[variant][0])
+
+    def test_updates_in_a_row_points(self):
+        # The committed run shows what the docs say: every update with
+        # the remedy completes; without it, an update gets stuck at
+        # Heat's limit, and the same update completes after a restart.
+        record = _committed('services')['long_lived']
+        series = dict((name, (points, retry)) for name, _t, points, retry
+                      in plots.long_lived_series(_committed('services')))
+        on, on_retry = series['remedy_on']
+        self.assertEqual(record['updates'], len(on))
+        self.assertEqual({'UPDATE_COMPLETE'}, set(p[2] for p in on))
+        self.assertIsNone(on_retry)
+        off, off_retry = series['remedy_off']
+        self.assertEqual('stuck', off[-1][2])
+        self.assertLess(len(off), record['updates'])
+        self.assertEqual((len(off), 'UPDATE_COMPLETE'),
+                         (off_retry[0], off_retry[2]))
+        self.assertTrue(record['runs']['remedy_off']['after_restart']
+                        ['in_place'])
 
 
 class SeriesMismatchTest(testtools.TestCase):
@@ -148,15 +173,30 @@ class SeriesMismatchTest(testtools.TestCase):
 
     def test_stack_variant_missing(self):
         self.assertRefusedWithout(
-            'services', ['fleet', 'variants', 'sdk_loop'],
-            'stack of images', 'missing from the JSON: sdk_loop')
+            'services', ['fleet', 'sizes', -1, 'variants', 'sdk_loop'],
+            'stack of 50 images', 'missing from the JSON: sdk_loop')
+
+    def test_stack_variant_missing_at_one_size(self):
+        self.assertRefusedWithout(
+            'services', ['fleet', 'sizes', 0, 'variants', 'root_in_place'],
+            'missing from the JSON: root_in_place')
 
     def test_stack_variant_not_plotted(self):
-        # As when issue 17's common root joins the run but not
+        # As when a chain of images joins the run but not
         # benchmarks.cloud.scenarios.FLEET.
         self.assertRefusedWithExtra(
-            'services', ['fleet', 'variants', 'common_root'], 'in_place',
-            'not plotted: common_root')
+            'services', ['fleet', 'sizes', -1, 'variants', 'chain_in_place'],
+            'in_place', 'not plotted: chain_in_place')
+
+    def test_updates_in_a_row_run_missing(self):
+        self.assertRefusedWithout(
+            'services', ['long_lived', 'runs', 'remedy_off'],
+            'updates in a row', 'missing from the JSON: remedy_off')
+
+    def test_updates_in_a_row_run_not_plotted(self):
+        self.assertRefusedWithExtra(
+            'services', ['long_lived', 'runs', 'remedy_on_eventlet'],
+            'remedy_on', 'not plotted: remedy_on_eventlet')
 
     def test_one_image_variant_missing(self):
         self.assertRefusedWithout(

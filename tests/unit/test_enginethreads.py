@@ -108,6 +108,13 @@ class ApplyTest(testtools.TestCase):
         self.addCleanup(setattr, service.ThreadGroup, 'add_thread',
                         service.ThreadGroup.add_thread)
 
+    def enable(self):
+        """The remedy enabled in the config; the remedy's log."""
+        self.conf.config(prune_finished_engine_threads=True,
+                         group=opts.GROUP)
+        return self.useFixture(fixtures.FakeLogger(
+            name='heat_glance_props.enginethreads'))
+
     def test_off_by_default(self):
         from heat.engine import service
 
@@ -118,11 +125,47 @@ class ApplyTest(testtools.TestCase):
     def test_applied_when_enabled_and_logged_once(self):
         from heat.engine import service
 
-        self.conf.config(prune_finished_engine_threads=True,
-                         group=opts.GROUP)
-        logs = self.useFixture(fixtures.FakeLogger(
-            name='heat_glance_props.enginethreads'))
+        logs = self.enable()
         self.assertEqual('applied', enginethreads.apply(self.conf.conf))
         self.assertEqual('applied', enginethreads.apply(self.conf.conf))
         self.assertEqual(1, logs.output.count('drops finished threads'))
+        self.assertIn('checked: a group takes new threads', logs.output)
         self.assertFalse(enginethreads.has_defect(service.ThreadGroup))
+
+    def test_not_needed_on_a_heat_without_the_defect(self):
+        # A Heat whose ThreadGroup drops finished threads (oslo.service's
+        # own group, as a fixed Heat would have): nothing is changed.
+        from heat.engine import service
+        from oslo_service import threadgroup
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'heat.engine.service.ThreadGroup', threadgroup.ThreadGroup))
+        before = threadgroup.ThreadGroup.add_thread
+        logs = self.enable()
+        self.assertEqual('not-needed', enginethreads.apply(self.conf.conf))
+        self.assertIs(before, threadgroup.ThreadGroup.add_thread)
+        self.assertIs(threadgroup.ThreadGroup, service.ThreadGroup)
+        self.assertIn('nothing was changed', logs.output)
+        self.assertNotIn('drops finished threads', logs.output)
+
+    def test_not_needed_on_a_heat_without_its_own_group(self):
+        # Heat before 25.0.0 has no ThreadGroup of its own.
+        self.useFixture(fixtures.MonkeyPatch(
+            'heat.engine.service.ThreadGroup', fixtures.MonkeyPatch.delete))
+        self.enable()
+        self.assertEqual('not-needed', enginethreads.apply(self.conf.conf))
+
+    def test_says_so_when_the_change_did_not_take(self):
+        # The probe runs again after the change; a change that did not
+        # take (here: none is made) is an error in the log, not a claim.
+        from heat.engine import service
+
+        before = service.ThreadGroup.add_thread
+        self.useFixture(fixtures.MonkeyPatch(
+            'heat_glance_props.enginethreads.patch', lambda cls: None))
+        logs = self.enable()
+        self.assertEqual('failed', enginethreads.apply(self.conf.conf))
+        self.assertIs(before, service.ThreadGroup.add_thread)
+        self.assertIn('could not change heat.engine.service.ThreadGroup',
+                      logs.output)
+        self.assertNotIn('drops finished threads first', logs.output)
