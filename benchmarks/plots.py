@@ -338,16 +338,20 @@ def _label_offsets(values, low, high, height_pt, gap_pt=12):
     return [placed[i] for i in range(len(values))]
 
 
+#: Behind a figure that sits on a line: white, so the figure reads.
+_LABEL_BOX = {'boxstyle': 'square,pad=0.1', 'facecolor': 'white',
+              'edgecolor': 'none', 'alpha': 0.85}
+
+
 def draw_stack(results):
     from matplotlib import ticker
 
     series = stack_series(results)
     fleet = results['fleet']
-    width, height = 7, 4.2
+    width, height = 7, 5.6
     fig, ax = _figure(width, height)
     walls = [wall for _v, _t, points in series for _n, wall in points]
-    # Headroom above the points for the legend.
-    low, high = min(walls) / 2, max(walls) * 8
+    low, high = min(walls) / 2, max(walls) * 2
     for i, (variant, title, points) in enumerate(series):
         style = _style(i)
         # The stacks whose images hang from one common root: dashed.
@@ -360,12 +364,14 @@ def draw_stack(results):
     for n in counts:
         at_n = [(i, wall) for i, (_v, _t, points) in enumerate(series)
                 for x, wall in points if x == n]
+        # The axes take a little over half of the figure's height; the
+        # legend is below them.
         offsets = _label_offsets([w for _i, w in at_n], low, high,
-                                 height * 72 * 0.7)
+                                 height * 72 * 0.6)
         for (i, wall), dy in zip(at_n, offsets):
             ax.annotate(_seconds(wall), (n, wall),
                         textcoords='offset points', xytext=(9, dy),
-                        color=_style(i)['color'])
+                        color=_style(i)['color'], bbox=_LABEL_BOX)
     ax.set_xscale('log')
     ax.set_yscale('log')
     ax.set_xticks(counts)
@@ -380,7 +386,7 @@ def draw_stack(results):
     ax.set_ylabel('seconds until done, median (log scale)')
     ax.set_title('Every image of a stack changes, through heat-api and '
                  'heat-engine (convergence)', fontsize=10)
-    ax.legend(loc='upper left')
+    fig.legend(loc='outside lower center')
     return _svg(fig)
 
 
