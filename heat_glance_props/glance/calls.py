@@ -268,7 +268,7 @@ def write(client, image_id, changes):
 
     :returns: the state that :func:`finish_update` follows.
     """
-    apply_patch(client, image_id, changes)
+    image = apply_patch(client, image_id, changes)
     for member in changes.members[0]:
         with _ignore(glance_exc.HTTPConflict, glance_exc.HTTPNotFound):
             client.image_members.create(image_id, member)
@@ -277,8 +277,14 @@ def write(client, image_id, changes):
             client.image_members.delete(image_id, member)
     state = start_store_changes(client, image_id, *changes.stores)
     state['active'] = changes.active
+    if image is not None and progress.importing(image):
+        # A task of Glance (a copy to a store, an import) held the image
+        # during the PATCH. When it ends, Glance saves the image as it
+        # read it when it began: what the PATCH changed may be undone.
+        # Sent again once the task is done (see finish_update).
+        state['reapply'] = changes
     if changes.active is False:
-        if state['copy']:
+        if state['copy'] or state['leave']:
             # After the copy: Glance copies only active images.
             state['deactivate'] = True
         else:
@@ -295,30 +301,57 @@ def apply_patch(client, image_id, changes):
     sent again without that key after one read. Tags are one list in
     Glance, so a tag change reads the image first and replaces the list,
     keeping the tags the template never managed: at most two requests.
+
+    :returns: the image as Glance answered the PATCH, or None when none
+        was sent.
     """
     live = None
     if any(changes.tags):
         live = dict(client.images.get(image_id))
     try:
-        patch(client, image_id, changes, live)
+        return patch(client, image_id, changes, live)
     except glance_exc.HTTPConflict:
         if live is not None or not changes.patch.removed:
             raise
         LOG.debug('Image %s: a key to remove is already gone; reading '
                   'the image and sending the changes again.', image_id)
         live = dict(client.images.get(image_id))
-        patch(client, image_id, changes, live)
+        return patch(client, image_id, changes, live)
 
 
 def patch(client, image_id, changes, live):
-    """One PATCH of the changes (see imageprops.json_patch), if any."""
+    """One PATCH of the changes (see imageprops.json_patch), if any.
+
+    :returns: the image as Glance answered, or None when none was sent.
+    """
     ops = imageprops.json_patch(changes.patch, changes.attributes, live,
                                 changes.tags)
-    if ops:
-        client.http_client.patch(
-            '/v2/images/%s' % image_id,
-            headers={'Content-Type': imageprops.PATCH_CONTENT_TYPE},
-            data=json.dumps(ops))
+    if not ops:
+        return None
+    resp, body = client.http_client.patch(
+        '/v2/images/%s' % image_id,
+        headers={'Content-Type': imageprops.PATCH_CONTENT_TYPE},
+        data=json.dumps(ops))
+    return body
+
+
+def reapply(client, image_id, changes):
+    """After Glance's task ended: send again what it undid, if anything.
+
+    :returns: whether it is done (False: another task holds the image).
+    """
+    image = dict(client.images.get(image_id))
+    if progress.importing(image):
+        return False
+    attributes = dict((k, v) for k, v in changes.attributes.items()
+                      if image.get(k) != v)
+    changes = changes._replace(attributes=attributes)
+    if imageprops.json_patch(changes.patch, attributes, image, changes.tags):
+        LOG.info('Image %s: a task of Glance undid changes of the update; '
+                 'sending them again.', image_id)
+        image = patch(client, image_id, changes, image)
+        return not progress.importing(image)
+    return True
 
 
 def start_store_changes(client, image_id, added, removed):
@@ -327,22 +360,27 @@ def start_store_changes(client, image_id, added, removed):
     The image leaves the removed stores once the copies are done (Glance
     keeps at least one store); see :func:`finish_update`.
 
-    :returns: ``{'copy': [stores], 'drop': [stores]}``: the copies that
-        run, and the stores to leave after them.
+    :returns: ``{'copy': [stores], 'drop': [stores], 'leave': [stores]}``:
+        the copies that run, the stores to leave after them, and those of
+        them Glance is still copying the image to.
     """
-    state = {'copy': [], 'drop': [], 'start': []}
+    state = {'copy': [], 'drop': [], 'start': [], 'leave': []}
     if not (added or removed):
         return state
     image = client.images.get(image_id)
     live = glance_stores.parse(image.get('stores'))
+    copying = glance_stores.pending(image)
     state['copy'] = [s for s in added if s not in live]
-    state['drop'] = [s for s in removed if s in live]
-    if state['copy']:
+    state['drop'] = [s for s in removed if s in live or s in copying]
+    # A copy to a store this update leaves, started by an update whose
+    # engine died (a rollback of it): the store is left once the copy
+    # ends, whether it worked or not.
+    state['leave'] = [s for s in state['drop'] if s not in live]
+    if state['copy'] or state['leave']:
         # A copy Glance already runs (started by an update whose engine
         # died) is waited for, never started twice; while a task holds
         # the image, Glance refuses a new one: it starts after that.
-        state['start'] = [s for s in state['copy']
-                          if s not in glance_stores.pending(image)]
+        state['start'] = [s for s in state['copy'] if s not in copying]
         if state['start'] and not progress.importing(image):
             start_copy(client, image_id, state)
     else:
@@ -374,7 +412,11 @@ def finish_update(client, image_id, state):
 
     :raises heat_glance_props.glance.CopyFailed: a copy failed.
     """
-    if state.get('copy'):
+    if state.get('reapply'):
+        if not reapply(client, image_id, state['reapply']):
+            return False
+        state['reapply'] = None
+    if state.get('copy') or state.get('leave'):
         image = client.images.get(image_id)
         if state.get('start'):
             if progress.importing(image):
@@ -387,9 +429,10 @@ def finish_update(client, image_id, state):
             if state['start']:
                 start_copy(client, image_id, state)
                 return False
+        # With no copy of its own, this waits for Glance's task to end.
         if not progress.copied(image, state['copy']):
             return False
-        state['copy'] = []
+        state['copy'] = state['leave'] = []
         drop_stores(client, image_id, state['drop'])
         if state.get('deactivate'):
             client.images.deactivate(image_id)

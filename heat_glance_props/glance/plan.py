@@ -66,6 +66,18 @@ class Changes(collections.namedtuple(
         """The free property keys the update sets or removes."""
         return set(self.patch.changed) | set(self.patch.removed)
 
+    def items(self):
+        """The tags, members and stores the update adds or removes.
+
+        ``{'tags': [...], 'members': [...], 'stores': [...]}``, the lists
+        that change only.
+        """
+        return dict((name, sorted(set(added) | set(removed)))
+                    for name, (added, removed) in ((TAGS, self.tags),
+                                                   (MEMBERS, self.members),
+                                                   (STORES, self.stores))
+                    if added or removed)
+
     def __bool__(self):
         return bool(self.attributes or self.keys() or any(self.tags) or
                     any(self.members) or any(self.stores) or

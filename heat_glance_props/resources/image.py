@@ -23,7 +23,6 @@ from heat.engine import resource
 from heat.engine.resources.openstack.glance import image as heat_image
 from heat.engine import support
 from oslo_log import log as logging
-from oslo_serialization import jsonutils
 
 from heat_glance_props import catalog
 from heat_glance_props import datahash
@@ -81,9 +80,6 @@ class GlanceImage(heat_image.GlanceWebImage):
 
     #: Resource properties that Glance stores as free image properties.
     FREE_PROPERTIES = plan.FREE_PROPERTIES
-
-    #: Resource data: keys of an update Heat has not seen complete.
-    PENDING_KEYS = 'pending_keys'
 
     #: Resource data: the id of an image whose create Heat has not seen
     #: complete. Stored with the resource id before Glance hears of the
@@ -310,11 +306,11 @@ class GlanceImage(heat_image.GlanceWebImage):
                     raise resource.UpdateReplace(self.name)
         changes = plan.changes(old, new)
         if changes:
-            # Until Heat stores the new properties, remember the keys this
+            # Until Heat stores the new properties, remember what this
             # update touches: if it does not complete, the next update (a
-            # retry or a rollback) compares them with Glance's live values.
-            self.data_set(self.PENDING_KEYS,
-                          jsonutils.dumps(sorted(changes.keys() | pending)))
+            # retry or a rollback) compares it with Glance's live values.
+            for key, value in pending.record(changes).items():
+                self.data_set(key, value)
         return self._write(changes, 'update')
 
     def check_update_complete(self, state):
@@ -328,7 +324,7 @@ class GlanceImage(heat_image.GlanceWebImage):
                                        state):
                 return False
         data = self.data()
-        for key in (self.PENDING_KEYS, self.CREATING):
+        for key in livestate.Pending.DATA + (self.CREATING,):
             if key in data:
                 self.data_delete(key)
         self._live_state = None
@@ -423,6 +419,13 @@ class GlanceImage(heat_image.GlanceWebImage):
         self._live_state = state
         return state
 
+    def get_live_resource_data(self):
+        data = super(GlanceImage, self).get_live_resource_data()
+        if self._pending().items.get(self.MEMBERS):
+            data['members'] = calls.member_ids(self.client(),
+                                               self.resource_id)
+        return data
+
     def parse_live_resource_data(self, resource_properties, resource_data):
         # What Glance changes on its own (conversion, injected keys, its
         # defaults) is not drift: see heat_glance_props.livestate.
@@ -443,8 +446,8 @@ class GlanceImage(heat_image.GlanceWebImage):
             raise exception.Error(str(exc))
 
     def _pending(self):
-        """Keys of an update whose outcome Heat never saw complete."""
-        return set(jsonutils.loads(self.data().get(self.PENDING_KEYS, '[]')))
+        """What an update whose outcome Heat never saw touched."""
+        return livestate.Pending.load(self.data())
 
     def _creating(self):
         """Whether the create of the image has not been seen complete."""
@@ -474,7 +477,7 @@ class GlanceImage(heat_image.GlanceWebImage):
         """
         props = dict(self.properties)
         props.update(livestate.observe(dict(self.properties), dict(image),
-                                       self._pending() | set(keys)))
+                                       self._pending().with_keys(keys)))
         return props
 
 

@@ -238,7 +238,7 @@ class PatchTest(CallsTestCase):
     def test_nothing_to_change_sends_nothing(self):
         state = calls.write(self.client, self.image_id, changes())
         self.assertEqual([], self.glance.sent())
-        self.assertEqual({'copy': [], 'drop': [], 'start': [],
+        self.assertEqual({'copy': [], 'drop': [], 'start': [], 'leave': [],
                           'active': None}, state)
 
     def test_one_patch_without_reading_the_image(self):
@@ -255,6 +255,43 @@ class PatchTest(CallsTestCase):
         self.assertEqual(('n', '9', '3'), (image['name'], image['a'],
                                            image['c']))
         self.assertNotIn('b', image)
+
+    def test_patch_during_a_task_of_glance_is_checked_when_it_ends(self):
+        # Glance copies the image to a store (an operator, or an update
+        # whose engine died): when its task ends it saves the image as it
+        # read it at its start, undoing the PATCH.
+        image = self.glance.images[self.image_id]
+        image.update(os_glance_import_task='t1')
+        state = calls.write(self.client, self.image_id, changes(
+            {'a': '1', 'b': '2'}, {'a': '9'}, attributes={'name': 'n'},
+            tags=(['t2'], ['t1'])))
+        self.assertIsNotNone(state['reapply'])
+        self.assertFalse(calls.finish_update(self.client, self.image_id,
+                                             state))
+        self.assertEqual(1, len(self.glance.sent('PATCH')))
+        self.glance.images[self.image_id] = dict(
+            image, os_glance_import_task='')
+        self.assertTrue(calls.finish_update(self.client, self.image_id,
+                                            state))
+        self.assertEqual([[
+            {'op': 'replace', 'path': '/name', 'value': 'n'},
+            {'op': 'replace', 'path': '/tags', 'value': ['own', 't2']},
+            {'op': 'add', 'path': '/a', 'value': '9'},
+            {'op': 'remove', 'path': '/b'},
+        ]] * 2, [b for _m, _p, b in self.glance.sent('PATCH')])
+        image = self.glance.images[self.image_id]
+        self.assertEqual(('n', ['own', 't2'], '9', None),
+                         (image['name'], image['tags'], image['a'],
+                          image.get('b')))
+
+    def test_patch_the_task_did_not_undo_is_not_sent_again(self):
+        self.glance.images[self.image_id].update(os_glance_import_task='t1')
+        state = calls.write(self.client, self.image_id, changes(
+            {'a': '1'}, {'a': '9'}))
+        self.glance.images[self.image_id].update(os_glance_import_task='')
+        self.assertTrue(calls.finish_update(self.client, self.image_id,
+                                            state))
+        self.assertEqual(1, len(self.glance.sent('PATCH')))
 
     def test_removal_of_a_key_already_gone_is_sent_again_after_one_read(self):
         calls.apply_patch(self.client, self.image_id, changes(
@@ -372,7 +409,7 @@ class StoresTest(CallsTestCase):
     def test_removal_alone_is_done_at_once(self):
         state = calls.write(self.client, self.image_id, changes(
             stores=([], ['old', 'never'])))
-        self.assertEqual({'copy': [], 'drop': [], 'start': [],
+        self.assertEqual({'copy': [], 'drop': [], 'start': [], 'leave': [],
                           'active': None}, state)
         self.assertEqual([('GET', self.path(self.image_id)),
                           ('DELETE', '/v2/stores/old/%s' % self.image_id)],
@@ -383,7 +420,8 @@ class StoresTest(CallsTestCase):
         state = calls.write(self.client, self.image_id, changes(
             stores=(['fast'], ['old']), active=False))
         self.assertEqual({'copy': ['fast'], 'drop': ['old'], 'start': [],
-                          'active': False, 'deactivate': True}, state)
+                          'leave': [], 'active': False, 'deactivate': True},
+                         state)
         self.assertEqual({'method': {'name': 'copy-image'},
                           'stores': ['fast'],
                           'all_stores_must_succeed': False},
@@ -443,6 +481,46 @@ class StoresTest(CallsTestCase):
         self.assertTrue(calls.finish_update(self.client, self.image_id,
                                             state))
         self.assertEqual(1, len(self.glance.sent('POST')))
+
+    def test_a_store_glance_still_copies_to_is_left_after_the_copy(self):
+        # An update whose engine died started copying to "fast"; its
+        # rollback removes "fast": once Glance's copy ends, not before.
+        self.glance.images[self.image_id].update(
+            os_glance_import_task='t1', os_glance_importing_to_stores='fast')
+        state = calls.write(self.client, self.image_id, changes(
+            stores=([], ['fast']), active=False))
+        self.assertEqual((['fast'], ['fast']), (state['drop'],
+                                                state['leave']))
+        self.assertFalse(calls.finish_update(self.client, self.image_id,
+                                             state))
+        self.assertEqual([], self.glance.sent('DELETE'))
+        image = self.glance.images[self.image_id]
+        self.assertEqual('active', image['status'])
+        image.update(stores='local,old,fast', os_glance_import_task='',
+                     os_glance_importing_to_stores='')
+        self.assertTrue(calls.finish_update(self.client, self.image_id,
+                                            state))
+        self.assertEqual([('DELETE', '/v2/stores/fast/%s' % self.image_id)],
+                         self.sent('DELETE'))
+        # No copy started; the deactivation after the store was left.
+        self.assertEqual([self.path(self.image_id, '/actions/deactivate')],
+                         [p for _m, p in self.sent('POST')])
+        image = self.glance.images[self.image_id]
+        self.assertEqual(('local,old', 'deactivated'),
+                         (image['stores'], image['status']))
+
+    def test_failed_copy_to_a_store_left_is_not_an_error(self):
+        self.glance.images[self.image_id].update(
+            os_glance_import_task='t1', os_glance_importing_to_stores='fast')
+        state = calls.write(self.client, self.image_id, changes(
+            stores=([], ['fast'])))
+        self.glance.images[self.image_id].update(
+            os_glance_import_task='', os_glance_importing_to_stores='',
+            os_glance_failed_import='fast')
+        self.assertTrue(calls.finish_update(self.client, self.image_id,
+                                            state))
+        self.assertEqual('local,old',
+                         self.glance.images[self.image_id]['stores'])
 
     def test_failed_copy_removes_nothing(self):
         state = calls.write(self.client, self.image_id, changes(

@@ -106,8 +106,8 @@ class ObserveTest(testtools.TestCase):
         self.assertEqual({'architecture': 'x86_64'}, observed['properties'])
 
     def test_pending_keys_are_read_back(self):
-        observed = livestate.observe(TEMPLATE, LIVE, pending=['unmanaged',
-                                                              'x'])
+        observed = livestate.observe(
+            TEMPLATE, LIVE, pending=livestate.Pending(['unmanaged', 'x']))
         self.assertEqual('kept', observed['properties']['unmanaged'])
         # A key of extra_properties stays in that map.
         self.assertNotIn('x', observed['properties'])
@@ -123,3 +123,53 @@ class ObserveTest(testtools.TestCase):
         observed = livestate.observe(dict(TEMPLATE, stores=['fast', 'local']),
                                      live)
         self.assertEqual(['local'], observed['stores'])
+
+    def test_pending_items_are_read_back(self):
+        # An update that never completed added tag 'new', store 'fast'
+        # and member 'p2'; the template (a rollback) has none of them.
+        pending = livestate.Pending(items={'tags': ['new', 'gone'],
+                                           'stores': ['fast', 'slow'],
+                                           'members': ['p2']})
+        live = dict(LIVE, tags=['oob', 't1', 'new'], stores='local,fast',
+                    members=['p1', 'p2'])
+        template = dict(TEMPLATE, stores=['local'], members=['p1'])
+        observed = livestate.observe(template, live, pending)
+        self.assertEqual(['t1', 'new'], observed['tags'])
+        self.assertEqual(['local', 'fast'], observed['stores'])
+        self.assertEqual(['p1', 'p2'], observed['members'])
+        # A store Glance is still copying to counts as one the image is in.
+        live.update(stores='local', os_glance_importing_to_stores='fast')
+        self.assertEqual(['local', 'fast'],
+                         livestate.observe(template, live, pending)['stores'])
+        # Not read back without the update's record, nor members without
+        # their live list.
+        observed = livestate.observe(template, dict(LIVE, stores='local,fast'))
+        self.assertEqual(['t1'], observed['tags'])
+        self.assertEqual(['local'], observed['stores'])
+        self.assertNotIn('members', observed)
+
+
+class PendingTest(testtools.TestCase):
+
+    def test_record_and_load(self):
+        from heat_glance_props.glance import plan
+        from heat_glance_props import imageprops
+        first = plan.Changes(imageprops.compute_patch({'a': '1'}, {'b': '2'}),
+                             {}, (['t'], []), ([], ['p']), None,
+                             (['fast'], []))
+        data = livestate.Pending.load({}).record(first)
+        pending = livestate.Pending.load(data)
+        self.assertEqual({'a', 'b'}, pending.keys)
+        self.assertEqual({'tags': ['t'], 'members': ['p'],
+                          'stores': ['fast']}, pending.items)
+        # A second update that does not complete either adds to it.
+        second = plan.Changes(imageprops.compute_patch({}, {'c': '3'}),
+                              {}, ([], ['u']), ([], []), None, ([], []))
+        pending = livestate.Pending.load(pending.record(second))
+        self.assertEqual({'a', 'b', 'c'}, pending.keys)
+        self.assertEqual(['t', 'u'], pending.items['tags'])
+        self.assertTrue(pending)
+        self.assertFalse(livestate.Pending.load({}))
+        # What an older plugin stored (keys only) still loads.
+        self.assertEqual({'a'}, livestate.Pending.load(
+            {'pending_keys': '["a"]'}).keys)
