@@ -18,6 +18,7 @@ paste pipeline, and web-download import from a local
 :class:`tests.harness.glance.DataServer`.
 """
 
+import json
 import re
 import shlex
 
@@ -77,6 +78,10 @@ class KeystoneGlance(harness_glance.GlanceServer):
 
 _IMAGES_NAMED = ("SELECT id, status, deleted FROM images WHERE name = %s "
                  "ORDER BY created_at")
+_STORES_OF = ("SELECT meta_data FROM image_locations WHERE image_id = %s "
+              "AND deleted = 0 AND status = 'active'")
+_PROPERTIES_OF = ("SELECT name, value FROM image_properties WHERE "
+                  "image_id = %s AND deleted = 0")
 _TASKS_OF = ("SELECT COUNT(*) FROM tasks WHERE image_id = %s AND "
              "type = 'api_image_import'")
 
@@ -145,6 +150,17 @@ class Glance(common.Service):
         """How many import tasks Glance ever ran for the image."""
         return self.mariadb.query(self.database, _TASKS_OF,
                                   (image_id,))[0][0]
+
+    def stores(self, image_id):
+        """The sorted stores the image's data is in."""
+        return sorted(json.loads(meta).get('store') for (meta,) in
+                      self.mariadb.query(self.database, _STORES_OF,
+                                         (image_id,)))
+
+    def properties(self, image_id):
+        """The image's properties (free and ``os_glance_*`` ones)."""
+        return dict(tuple(row) for row in self.mariadb.query(
+            self.database, _PROPERTIES_OF, (image_id,)))
 
     def endpoints(self):
         # heat-engine reads the internal one ([clients_glance]

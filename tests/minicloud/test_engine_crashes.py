@@ -38,29 +38,42 @@ import uuid
 import yaml
 
 from tests.minicloud import base
+from tests.minicloud import cloud as minicloud
 from tests.minicloud import common
 
 #: The path of one image.
 IMAGE = r'/v2/images/[0-9a-f-]{36}'
 
 
-class EngineCrashTest(base.MiniCloudTestCase):
+class CrashTestCase(base.MiniCloudTestCase):
+
+    #: Who runs the ``openstack`` CLI.
+    user = minicloud.MEMBER_USER
+
+    def openstack(self, *args, user=None, check=True):
+        return super(CrashTestCase, self).openstack(
+            *args, user=user or self.user, check=check)
+
+    def openstack_json(self, *args, user=None):
+        return super(CrashTestCase, self).openstack_json(
+            *args, user=user or self.user)
 
     def setUp(self):
-        super(EngineCrashTest, self).setUp()
+        super(CrashTestCase, self).setUp()
         self.proxy = self.cloud.glance_proxy
         #: Every image of the test has this name.
         self.image_name = 'crash-%s' % uuid.uuid4().hex[:12]
         self.data_name = 'crash-%s' % uuid.uuid4().hex
         self.url = self.cloud.data.add(self.data_name, size=65536)
 
-    def template(self, props):
+    def template(self, props, **extra):
         """The repository's template, this test's image name and map."""
         with open(base.TEMPLATE) as f:
             tmpl = yaml.safe_load(f)
         image = tmpl['resources']['image']['properties']
         image['name'] = self.image_name
         image['properties'] = props
+        image.update(extra)
         return self.write_template(tmpl)
 
     def update(self, name, template, wait=True, *options):
@@ -118,6 +131,21 @@ class EngineCrashTest(base.MiniCloudTestCase):
         self.assertEqual(props,
                          base.free_properties(self.raw_image(image_id)))
         return image_id
+
+    def wait_gone(self, name, timeout=120):
+        """Wait until Heat no longer shows the stack."""
+        deadline = time.monotonic() + timeout
+        while True:
+            show = self.openstack('stack', 'show', name, '-f', 'value',
+                                  '-c', 'stack_status', check=False)
+            if show.returncode != 0:
+                self.assertIn('not found', show.stderr.lower())
+                return
+            self.assertLess(time.monotonic(), deadline, show.stdout)
+            time.sleep(1)
+
+
+class EngineCrashTest(CrashTestCase):
 
     def test_create_killed_after_the_post_then_check_and_converge(self):
         creates = self.image_creates()
@@ -205,14 +233,47 @@ class EngineCrashTest(base.MiniCloudTestCase):
         self.wait_gone(name)
         self.assertEqual([(image_id, 'deleted', 1)], self.rows())
 
-    def wait_gone(self, name, timeout=120):
-        """Wait until Heat no longer shows the stack."""
-        deadline = time.monotonic() + timeout
-        while True:
-            show = self.openstack('stack', 'show', name, '-f', 'value',
-                                  '-c', 'stack_status', check=False)
-            if show.returncode != 0:
-                self.assertIn('not found', show.stderr.lower())
-                return
-            self.assertLess(time.monotonic(), deadline, show.stdout)
-            time.sleep(1)
+
+class StoreCopyCrashTest(CrashTestCase):
+    """Killed once Glance accepted a copy to another store.
+
+    Copying an image to a store is an admin action in Glance's default
+    policy: the admin runs the CLI.
+    """
+
+    user = 'admin'
+
+    def test_update_killed_during_the_copy_then_rollback_and_retry(self):
+        old = self.template({'a': '1'}, stores=['local'])
+        new = self.template({'a': '2'}, stores=['local', 'fast'])
+        glance = self.cloud.glance_service
+        name = self.create_stack('crash', old, self.url)
+        image_id = self.physical_id(name)
+        creates = self.image_creates()
+        self.kill_at('POST', IMAGE + '/import', lambda: self.update(
+            name, new, wait=False) or name)
+        # Glance has the new map and copies the image; Heat never heard.
+        self.assertEqual('2', glance.properties(image_id)['a'])
+        self.assertEqual(2, glance.import_tasks(image_id))
+
+        # Back to the old template: once Glance's copy ended, the image
+        # leaves 'fast' and has the old value again, in place.
+        self.update(name, old)
+        self.assertEqual('UPDATE_COMPLETE', self.stack_status(name))
+        self.assertEqual(image_id, self.physical_id(name))
+        self.assertEqual(['local'], glance.stores(image_id))
+        self.assertEqual('1', glance.properties(image_id)['a'])
+        # And forward again: one more copy, the same image.
+        self.update(name, new)
+        self.assertEqual('UPDATE_COMPLETE', self.stack_status(name))
+        self.assertEqual(image_id, self.physical_id(name))
+        self.assertEqual(['fast', 'local'], glance.stores(image_id))
+        props = glance.properties(image_id)
+        self.assertEqual('2', props['a'])
+        self.assertFalse(props.get('os_glance_import_task'))
+        # Judged by Glance: one image, never re-created, its data
+        # downloaded once and copied twice.
+        self.assertEqual([(image_id, 'active', 0)], self.rows())
+        self.assertEqual(creates, self.image_creates())
+        self.assertEqual(3, glance.import_tasks(image_id))
+        self.assertEqual(1, self.cloud.data.hits(self.data_name))
