@@ -343,15 +343,14 @@ def reapply(client, image_id, changes):
     image = dict(client.images.get(image_id))
     if progress.importing(image):
         return False
-    attributes = dict((k, v) for k, v in changes.attributes.items()
-                      if image.get(k) != v)
-    changes = changes._replace(attributes=attributes)
-    if imageprops.json_patch(changes.patch, attributes, image, changes.tags):
-        LOG.info('Image %s: a task of Glance undid changes of the update; '
-                 'sending them again.', image_id)
-        image = patch(client, image_id, changes, image)
-        return not progress.importing(image)
-    return True
+    changes = changes._replace(attributes=dict(
+        (k, v) for k, v in changes.attributes.items() if image.get(k) != v))
+    image = patch(client, image_id, changes, image)
+    if image is None:
+        return True
+    LOG.info('Image %s: a task of Glance undid changes of the update; '
+             'they were sent again.', image_id)
+    return not progress.importing(image)
 
 
 def start_store_changes(client, image_id, added, removed):
@@ -432,7 +431,8 @@ def finish_update(client, image_id, state):
         # With no copy of its own, this waits for Glance's task to end.
         if not progress.copied(image, state['copy']):
             return False
-        state['copy'] = state['leave'] = []
+        state['copy'] = []
+        state['leave'] = []
         drop_stores(client, image_id, state['drop'])
         if state.get('deactivate'):
             client.images.deactivate(image_id)

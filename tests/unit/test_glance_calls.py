@@ -401,6 +401,11 @@ class StoresTest(CallsTestCase):
         super(StoresTest, self).setUp()
         self.image_id = self.glance.add(stores='local,old')
 
+    def glance_copies_to(self, store):
+        """A copy of Glance's runs (an update whose engine died)."""
+        self.glance.images[self.image_id].update(
+            os_glance_import_task='t1', os_glance_importing_to_stores=store)
+
     def test_known_stores(self):
         self.assertIsNone(calls.known_stores(self.client))
         self.glance.stores = ['local', 'fast', 'os_glance_staging_store']
@@ -442,8 +447,7 @@ class StoresTest(CallsTestCase):
     def test_a_copy_glance_runs_is_waited_for_not_started_again(self):
         # An update whose engine died started copying to "fast"; the next
         # update adds the same store while Glance's task still copies.
-        self.glance.images[self.image_id].update(
-            os_glance_import_task='t1', os_glance_importing_to_stores='fast')
+        self.glance_copies_to('fast')
         state = calls.write(self.client, self.image_id, changes(
             stores=(['fast'], [])))
         self.assertEqual([], self.glance.sent('POST'))
@@ -459,8 +463,7 @@ class StoresTest(CallsTestCase):
     def test_a_copy_waits_for_the_task_that_holds_the_image(self):
         # Glance copies to "fast" (an earlier update); this one also wants
         # "slow", which Glance refuses to start while its task runs.
-        self.glance.images[self.image_id].update(
-            os_glance_import_task='t1', os_glance_importing_to_stores='fast')
+        self.glance_copies_to('fast')
         state = calls.write(self.client, self.image_id, changes(
             stores=(['fast', 'slow'], [])))
         self.assertEqual([], self.glance.sent('POST'))
@@ -485,8 +488,7 @@ class StoresTest(CallsTestCase):
     def test_a_store_glance_still_copies_to_is_left_after_the_copy(self):
         # An update whose engine died started copying to "fast"; its
         # rollback removes "fast": once Glance's copy ends, not before.
-        self.glance.images[self.image_id].update(
-            os_glance_import_task='t1', os_glance_importing_to_stores='fast')
+        self.glance_copies_to('fast')
         state = calls.write(self.client, self.image_id, changes(
             stores=([], ['fast']), active=False))
         self.assertEqual((['fast'], ['fast']), (state['drop'],
@@ -510,8 +512,7 @@ class StoresTest(CallsTestCase):
                          (image['stores'], image['status']))
 
     def test_failed_copy_to_a_store_left_is_not_an_error(self):
-        self.glance.images[self.image_id].update(
-            os_glance_import_task='t1', os_glance_importing_to_stores='fast')
+        self.glance_copies_to('fast')
         state = calls.write(self.client, self.image_id, changes(
             stores=([], ['fast'])))
         self.glance.images[self.image_id].update(
