@@ -19,6 +19,7 @@ there ("Multi backend is not supported at this site").
 """
 
 from heat_glance_props._i18n import _
+from heat_glance_props import imageprops
 
 
 def parse(value):
@@ -73,5 +74,13 @@ def failed(image, wanted):
 
 
 def pending(image):
-    """The stores Glance is still importing or copying the image to."""
+    """The stores Glance is still importing or copying the image to.
+
+    None while no task of Glance holds the image: a list left without the
+    task's lock is stale (a save that read the image before the task ended
+    wrote it back), and Glance itself clears it when a new task takes the
+    lock.
+    """
+    if not image.get(imageprops.IMPORT_TASK_KEY):
+        return []
     return parse(image.get('os_glance_importing_to_stores'))

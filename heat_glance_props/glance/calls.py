@@ -335,6 +335,11 @@ def patch(client, image_id, changes, live):
     return body
 
 
+def task_holds(client, image_id):
+    """Whether a task of Glance (an import, a copy to a store) holds it."""
+    return progress.importing(client.images.get(image_id))
+
+
 def reapply(client, image_id, changes):
     """After Glance's task ended: send again what it undid, if anything.
 
@@ -433,7 +438,12 @@ def finish_update(client, image_id, state):
             return False
         state['copy'] = []
         state['leave'] = []
-        drop_stores(client, image_id, state['drop'])
+        # Only the stores the image is in once the copies ended: a store
+        # whose copy failed or was lost is not one (Glance refuses to
+        # delete from a store an image in one store is not in, 403).
+        live = glance_stores.parse(image.get('stores'))
+        drop_stores(client, image_id,
+                    [s for s in state['drop'] if s in live])
         if state.get('deactivate'):
             client.images.deactivate(image_id)
     active = state['active']

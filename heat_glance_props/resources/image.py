@@ -282,18 +282,6 @@ class GlanceImage(heat_image.GlanceWebImage):
             with self._glance_errors('update', self.resource_id):
                 return self._create(props).resume(dict(self.properties),
                                                   self.context.project_id)
-        old = dict(self.properties)
-        new = dict(old)
-        new.update(prop_diff)
-        pending = self._pending()
-        if self._live_state is None and (pending or self._taking_over):
-            # The last update did not complete (what it changed is unknown)
-            # or the image was made by another resource type: compare
-            # with what Glance has now.
-            self._live_state = self.get_live_state(
-                livestate.to_observe(old, new))
-        if self._live_state:
-            old.update(self._live_state)
         if prop_diff.get(self.EXPECTED_HASH):
             # Checked against the image in place: only when the image's
             # data does not have it is a new image imported (and verified).
@@ -304,6 +292,35 @@ class GlanceImage(heat_image.GlanceWebImage):
                         self.properties[self.DISK_FORMAT],
                         opts.verify_by_download()):
                     raise resource.UpdateReplace(self.name)
+        new = dict(self.properties)
+        new.update(prop_diff)
+        if self._pending():
+            with self._glance_errors('update', self.resource_id):
+                if calls.task_holds(self.client(), self.resource_id):
+                    # The update whose engine died left a task of Glance
+                    # (a copy to a store) running: compared with Glance
+                    # once it ended. Glance saves an image whole, so a
+                    # PATCH that overlaps the task's save takes its new
+                    # location away, and a copy still running is not yet
+                    # a store the image is in.
+                    LOG.info('Image %s: a task of Glance holds it; the '
+                             'update compares with Glance once the task '
+                             'ended.', self.resource_id)
+                    return {'plan': new}
+        return self._plan_and_write(new)
+
+    def _plan_and_write(self, new):
+        """Compare with the stored (or live) properties; send the changes."""
+        old = dict(self.properties)
+        pending = self._pending()
+        if self._live_state is None and (pending or self._taking_over):
+            # The last update did not complete (what it changed is unknown)
+            # or the image was made by another resource type: compare
+            # with what Glance has now.
+            self._live_state = self.get_live_state(
+                livestate.to_observe(old, new))
+        if self._live_state:
+            old.update(self._live_state)
         changes = plan.changes(old, new)
         if changes:
             # Until Heat stores the new properties, remember what this
@@ -314,6 +331,12 @@ class GlanceImage(heat_image.GlanceWebImage):
         return self._write(changes, 'update')
 
     def check_update_complete(self, state):
+        if 'plan' in state:
+            with self._glance_errors('update', self.resource_id):
+                if calls.task_holds(self.client(), self.resource_id):
+                    return False
+            self._live_state = None
+            state.update(self._plan_and_write(state.pop('plan')))
         if 'resume' in state:
             with self._glance_errors('update', self.resource_id):
                 if not self._create(state['resume']).poll_resumed(

@@ -293,6 +293,12 @@ class PatchTest(CallsTestCase):
                                             state))
         self.assertEqual(1, len(self.glance.sent('PATCH')))
 
+    def test_task_holds(self):
+        self.assertFalse(calls.task_holds(self.client, self.image_id))
+        self.glance.images[self.image_id].update(os_glance_import_task='t1')
+        self.assertTrue(calls.task_holds(self.client, self.image_id))
+        self.assertEqual([], [r for r in self.glance.sent() if r[0] != 'GET'])
+
     def test_removal_of_a_key_already_gone_is_sent_again_after_one_read(self):
         calls.apply_patch(self.client, self.image_id, changes(
             {'a': '1', 'gone': 'x'}, {'c': '3'}))
@@ -432,11 +438,12 @@ class StoresTest(CallsTestCase):
                           'all_stores_must_succeed': False},
                          self.glance.sent()[-1][2])
         image = self.glance.images[self.image_id]
-        image.update(os_glance_importing_to_stores='fast')
+        image.update(os_glance_import_task='t1',
+                     os_glance_importing_to_stores='fast')
         self.assertFalse(calls.finish_update(self.client, self.image_id,
                                              state))
         self.assertEqual('active', image['status'])
-        image.update(stores='local,old,fast',
+        image.update(stores='local,old,fast', os_glance_import_task='',
                      os_glance_importing_to_stores='')
         self.assertTrue(calls.finish_update(self.client, self.image_id,
                                             state))
@@ -520,6 +527,8 @@ class StoresTest(CallsTestCase):
             os_glance_failed_import='fast')
         self.assertTrue(calls.finish_update(self.client, self.image_id,
                                             state))
+        # Not in 'fast': nothing to delete there.
+        self.assertEqual([], self.sent('DELETE'))
         self.assertEqual('local,old',
                          self.glance.images[self.image_id]['stores'])
 

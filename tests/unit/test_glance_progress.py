@@ -91,10 +91,19 @@ class CopyTest(testtools.TestCase):
 
     def test_copy_still_running(self):
         image = dict(ACTIVE, stores='local',
-                     os_glance_importing_to_stores='fast')
+                     os_glance_importing_to_stores='fast', **TASK)
         self.assertFalse(progress.copied(image, ['fast']))
         self.assertFalse(progress.copied(dict(ACTIVE, stores='local',
                                               **TASK), ['fast']))
+
+    def test_copy_lost_is_not_waited_for(self):
+        # The list without the task's lock: a save that read the image
+        # before the copy ended wrote it back, and the copy's location
+        # with it (Glance's images are saved whole). Not a running copy.
+        image = dict(ACTIVE, stores='local',
+                     os_glance_importing_to_stores='fast')
+        self.assertRaises(glance.CopyFailed, progress.copied, image,
+                          ['fast'])
 
     def test_copy_failed(self):
         image = dict(ACTIVE, stores='local', os_glance_failed_import='fast')

@@ -138,8 +138,13 @@ class ObserveTest(testtools.TestCase):
         self.assertEqual(['local', 'fast'], observed['stores'])
         self.assertEqual(['p1', 'p2'], observed['members'])
         # A store Glance is still copying to counts as one the image is in.
-        live.update(stores='local', os_glance_importing_to_stores='fast')
+        live.update(stores='local', os_glance_importing_to_stores='fast',
+                    os_glance_import_task='t1')
         self.assertEqual(['local', 'fast'],
+                         livestate.observe(template, live, pending)['stores'])
+        # Not once no task holds the image: that list is stale.
+        live.update(os_glance_import_task='')
+        self.assertEqual(['local'],
                          livestate.observe(template, live, pending)['stores'])
         # Not read back without the update's record, nor members without
         # their live list.

@@ -40,9 +40,13 @@ class StoresTest(testtools.TestCase):
 
     def test_failed_and_pending(self):
         image = {'os_glance_failed_import': 'x,y',
-                 'os_glance_importing_to_stores': 'z'}
+                 'os_glance_importing_to_stores': 'z',
+                 'os_glance_import_task': 't1'}
         self.assertEqual(['y'], stores.failed(image, ['y', 'z']))
         self.assertEqual(['z'], stores.pending(image))
+        # Left behind with no task holding the image: stale.
+        del image['os_glance_import_task']
+        self.assertEqual([], stores.pending(image))
 
 
 class HashTest(testtools.TestCase):
