@@ -309,27 +309,6 @@ class GlanceImage(heat_image.GlanceWebImage):
                     return {'plan': new}
         return self._plan_and_write(new)
 
-    def _plan_and_write(self, new):
-        """Compare with the stored (or live) properties; send the changes."""
-        old = dict(self.properties)
-        pending = self._pending()
-        if self._live_state is None and (pending or self._taking_over):
-            # The last update did not complete (what it changed is unknown)
-            # or the image was made by another resource type: compare
-            # with what Glance has now.
-            self._live_state = self.get_live_state(
-                livestate.to_observe(old, new))
-        if self._live_state:
-            old.update(self._live_state)
-        changes = plan.changes(old, new)
-        if changes:
-            # Until Heat stores the new properties, remember what this
-            # update touches: if it does not complete, the next update (a
-            # retry or a rollback) compares it with Glance's live values.
-            for key, value in pending.record(changes).items():
-                self.data_set(key, value)
-        return self._write(changes, 'update')
-
     def check_update_complete(self, state):
         if 'plan' in state:
             with self._glance_errors('update', self.resource_id):
@@ -492,6 +471,27 @@ class GlanceImage(heat_image.GlanceWebImage):
         """Send the changes: when Glance refuses the PATCH, none is made."""
         with self._glance_errors(action, self.resource_id, changes.keys()):
             return calls.write(self.client(), self.resource_id, changes)
+
+    def _plan_and_write(self, new):
+        """Compare with the stored (or live) properties; send the changes."""
+        old = dict(self.properties)
+        pending = self._pending()
+        if self._live_state is None and (pending or self._taking_over):
+            # The last update did not complete (what it changed is unknown)
+            # or the image was made by another resource type: compare
+            # with what Glance has now.
+            self._live_state = self.get_live_state(
+                livestate.to_observe(old, new))
+        if self._live_state:
+            old.update(self._live_state)
+        changes = plan.changes(old, new)
+        if changes:
+            # Until Heat stores the new properties, remember what this
+            # update touches: if it does not complete, the next update (a
+            # retry or a rollback) compares it with Glance's live values.
+            for key, value in pending.record(changes).items():
+                self.data_set(key, value)
+        return self._write(changes, 'update')
 
     def _observed(self, image, keys=()):
         """The stored properties, with what the live image says instead.
