@@ -439,8 +439,8 @@ def finish_update(client, image_id, state):
         state['copy'] = []
         state['leave'] = []
         # Only the stores the image is in once the copies ended: a store
-        # whose copy failed or was lost is not one (Glance refuses to
-        # delete from a store an image in one store is not in, 403).
+        # whose copy failed or was lost is not one, and for an image in
+        # one store only Glance answers such a delete with 403, not 404.
         live = glance_stores.parse(image.get('stores'))
         drop_stores(client, image_id,
                     [s for s in state['drop'] if s in live])
