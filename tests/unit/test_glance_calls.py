@@ -437,9 +437,8 @@ class StoresTest(CallsTestCase):
                           'stores': ['fast'],
                           'all_stores_must_succeed': False},
                          self.glance.sent()[-1][2])
+        self.glance_copies_to('fast')
         image = self.glance.images[self.image_id]
-        image.update(os_glance_import_task='t1',
-                     os_glance_importing_to_stores='fast')
         self.assertFalse(calls.finish_update(self.client, self.image_id,
                                              state))
         self.assertEqual('active', image['status'])
